@@ -1,0 +1,171 @@
+"""ckad-tutor: the application factory wires config, adapters, services and routes."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+import flask
+from flask_cors import CORS
+
+from .adapters import content_files, markdown, search
+from .adapters.db import make_engine, make_session_factories
+from .adapters.passwords import Argon2Hasher
+from .adapters.repositories import SqlTokenLookup, SqlUnitOfWork
+from .config import Settings
+from .domain.errors import DomainError
+from .http.errors import ProblemApi, is_json_mimetype, problem
+from .services.accounts import AccountService
+from .services.content import ContentService
+from .services.ports import Clock, SystemClock
+
+API_VERSION = "1.0.0"
+
+
+@dataclasses.dataclass
+class Services:
+    """Everything a view, a CLI command or a test needs, built once per app."""
+
+    settings: Settings
+    engine: Any
+    clock: Clock
+    read_uow: Any
+    write_uow: Any
+    accounts: AccountService
+    content: ContentService
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, **overrides: Any
+) -> flask.Flask:
+    """Build the Flask app. `settings` defaults to the environment; `overrides` win."""
+    if settings is None:
+        settings = Settings.from_env(**overrides)
+    elif overrides:
+        settings = dataclasses.replace(settings, **overrides)
+        settings.validate()
+    app = flask.Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        TESTING=settings.env == "test",
+        API_TITLE="ckad-tutor API",
+        API_VERSION=API_VERSION,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/docs/assets/",
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": "Course, reviews, labs and tutor for CKAD learners. Errors are "
+                "RFC 9457 problem+json. Authenticate with `Authorization: Bearer <token>` from "
+                "`POST /api/v1/auth/token`.",
+            },
+            "servers": [{"url": "/"}],
+        },
+    )
+    app.json.sort_keys = False
+    app.url_map.strict_slashes = True
+
+    engine = make_engine(settings.database_url)
+    read_factory, write_factory = make_session_factories(engine)
+    clock = clock or SystemClock()
+
+    def read_uow():
+        return SqlUnitOfWork(read_factory)
+
+    def write_uow():
+        return SqlUnitOfWork(write_factory)
+
+    services = Services(
+        settings=settings,
+        engine=engine,
+        clock=clock,
+        read_uow=read_uow,
+        write_uow=write_uow,
+        accounts=AccountService(
+            write_uow,
+            Argon2Hasher(fast_for_tests=settings.env == "test"),
+            clock,
+            settings.token_ttl,
+            SqlTokenLookup(engine).lookup,
+        ),
+        content=ContentService(
+            write_uow,
+            clock,
+            content_files.read_content,
+            markdown.render_markdown,
+            markdown.plain_text,
+            search.SearchIndex,
+            settings.content_poll_seconds,
+        ),
+    )
+    app.extensions["ckad"] = services
+
+    _register_http(app, settings)
+    from . import cli
+
+    cli.register(app)
+    if settings.production:
+        logging.getLogger("ckad_api").setLevel(logging.INFO)
+    return app
+
+
+def _register_http(app: flask.Flask, settings: Settings) -> None:
+    from .http import accounts, course, service
+
+    api = ProblemApi(app)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Token from /auth/token"}
+    )
+    for blp in (service.blp, accounts.blp, course.blp):
+        api.register_blueprint(blp)
+    app.register_blueprint(service.assets)
+    if settings.cors_origins:
+        CORS(
+            app,
+            resources={r"/api/*": {"origins": list(settings.cors_origins)}},
+            expose_headers=["ETag"],
+            max_age=600,
+        )
+
+    @app.before_request
+    def _guard_body():
+        request = flask.request
+        if request.method in ("POST", "PUT", "PATCH") and request.path.startswith("/api/"):
+            length = request.content_length
+            if length is not None and length > settings.max_body_bytes:
+                flask.abort(413, f"the body is larger than {settings.max_body_bytes} bytes")
+            has_body = bool(length) or request.headers.get("Transfer-Encoding") == "chunked"
+            if has_body and not is_json_mimetype(request.mimetype):
+                return problem(
+                    415,
+                    "Unsupported Media Type",
+                    "the body must be JSON, sent with Content-Type: application/json",
+                    "unsupported-media-type",
+                )
+        return None
+
+    @app.after_request
+    def _security_headers(response: flask.Response) -> flask.Response:
+        h = response.headers
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "no-referrer")
+        if flask.request.path.startswith("/docs"):
+            # Swagger UI's page uses an inline bootstrap script and inline styles.
+            h.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+                "style-src 'self' 'unsafe-inline'; img-src 'self' data:",
+            )
+        else:
+            h.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+        if response.status_code == 401:
+            h.setdefault("WWW-Authenticate", 'Bearer realm="ckad-tutor"')
+        return response
+
+
+__all__ = ["DomainError", "Settings", "create_app"]

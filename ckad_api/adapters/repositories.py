@@ -1,0 +1,412 @@
+"""SQL repositories and the unit of work: the only code that reads or writes the tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..domain.accounts import Learner
+from ..domain.errors import Conflict, NotFound
+from ..domain.model import Course
+from .orm import (
+    AccessTokenRow,
+    ChapterRow,
+    CompetencyRow,
+    ContentStateRow,
+    DomainRow,
+    LearnerRow,
+    QuestionCompetencyRow,
+    QuestionRow,
+    SectionCompetencyRow,
+    SectionRow,
+)
+
+_LEARNER_FIELDS = (
+    "id",
+    "username",
+    "email",
+    "display_name",
+    "role",
+    "timezone",
+    "desired_retention",
+    "new_cards_per_day",
+    "daily_goal",
+    "namespace",
+    "version",
+    "created_at",
+    "updated_at",
+)
+
+
+def learner_from_row(row: Any) -> Learner:
+    """Build the domain value from an ORM row or a Core result row."""
+    return Learner(**{f: getattr(row, f) for f in _LEARNER_FIELDS})
+
+
+class SqlLearnerRepository:
+    """The learners table."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, learner_id: int) -> Learner | None:
+        """The learner with this id, or None."""
+        row = self.session.get(LearnerRow, learner_id)
+        return learner_from_row(row) if row else None
+
+    def by_username(self, username: str) -> tuple[Learner, str] | None:
+        """The learner and their password hash, or None."""
+        row = self.session.scalar(select(LearnerRow).where(LearnerRow.username == username))
+        return (learner_from_row(row), row.password_hash) if row else None
+
+    def add(self, **fields: Any) -> Learner:
+        """Insert a learner; a taken username is a Conflict."""
+        row = LearnerRow(**fields)
+        self.session.add(row)
+        try:
+            with self.session.begin_nested():
+                self.session.flush()
+        except IntegrityError:
+            raise Conflict(
+                f"the username {fields.get('username')!r} is taken",
+                errors={"username": ["is already taken"]},
+            ) from None
+        return learner_from_row(row)
+
+    def update(self, learner_id: int, expected_version: int | None, **changes: Any) -> Learner:
+        """Apply `changes` and bump the version, atomically checked against `expected_version`.
+
+        The compare-and-set happens in the UPDATE itself, so two racing writers cannot both win.
+        """
+        stmt = update(LearnerRow).where(LearnerRow.id == learner_id)
+        if expected_version is not None:
+            stmt = stmt.where(LearnerRow.version == expected_version)
+        result = self.session.execute(
+            stmt.values(**changes, version=LearnerRow.version + 1).execution_options(
+                synchronize_session=False
+            )
+        )
+        if result.rowcount == 0:
+            current = self.session.get(LearnerRow, learner_id, populate_existing=True)
+            if current is None:
+                raise NotFound(f"learner {learner_id} does not exist")
+            raise Conflict(
+                f"the learner changed since version {expected_version}",
+                current=learner_from_row(current),
+            )
+        row = self.session.get(LearnerRow, learner_id, populate_existing=True)
+        return learner_from_row(row)
+
+    def page(self, after_id: int, limit: int) -> list[Learner]:
+        """Learners with id greater than `after_id`, by id, at most `limit`."""
+        rows = self.session.scalars(
+            select(LearnerRow).where(LearnerRow.id > after_id).order_by(LearnerRow.id).limit(limit)
+        )
+        return [learner_from_row(r) for r in rows]
+
+
+class SqlTokenRepository:
+    """The access_tokens table (hashes only)."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(
+        self, token_hash: str, learner_id: int, created_at: dt.datetime, expires_at: dt.datetime
+    ) -> None:
+        """Store a new token's hash."""
+        self.session.add(
+            AccessTokenRow(
+                token_hash=token_hash,
+                learner_id=learner_id,
+                created_at=created_at,
+                expires_at=expires_at,
+            )
+        )
+
+    def revoke(self, token_hash: str, now: dt.datetime) -> bool:
+        """Mark the token revoked; False when it was unknown or already revoked."""
+        result = self.session.execute(
+            update(AccessTokenRow)
+            .where(AccessTokenRow.token_hash == token_hash, AccessTokenRow.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return result.rowcount > 0
+
+    def purge_expired(self, before: dt.datetime) -> int:
+        """Delete tokens that expired before `before` (they can never be used again)."""
+        result = self.session.execute(
+            delete(AccessTokenRow).where(AccessTokenRow.expires_at < before)
+        )
+        return result.rowcount
+
+
+class SqlContentRepository:
+    """The course tables: domains, competencies, chapters, sections, questions."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def state(self) -> ContentStateRow | None:
+        """The loaded content's version row, or None before the first load."""
+        return self.session.get(ContentStateRow, 1)
+
+    def replace_course(
+        self, course: Course, html: dict[str, str], checksum: str, now: dt.datetime
+    ) -> dict[str, int]:
+        """Upsert everything by id; retire what the files no longer have; delete nothing.
+
+        Learners' cards and history reference questions by id, so a question is only ever
+        updated in place or retired, never deleted.
+        """
+        s = self.session
+        counts = {
+            "chapters": 0,
+            "sections": 0,
+            "questions": 0,
+            "retired_questions": 0,
+            "new_questions": 0,
+        }
+
+        def upsert(model, key: str, values: dict[str, Any], existing: dict[str, Any]):
+            row = existing.get(key)
+            if row is None:
+                row = model(**values)
+                s.add(row)
+                return row, True
+            for name, value in values.items():
+                if getattr(row, name) != value:
+                    setattr(row, name, value)
+            return row, False
+
+        domains = {r.id: r for r in s.scalars(select(DomainRow))}
+        comps = {r.id: r for r in s.scalars(select(CompetencyRow))}
+        chapters = {r.id: r for r in s.scalars(select(ChapterRow))}
+        sections = {r.id: r for r in s.scalars(select(SectionRow))}
+        questions = {r.id: r for r in s.scalars(select(QuestionRow))}
+
+        live_domains, live_comps = set(), set()
+        for d in course.domains:
+            upsert(
+                DomainRow,
+                d.id,
+                dict(id=d.id, title=d.title, weight=d.weight, position=d.position, retired=False),
+                domains,
+            )
+            live_domains.add(d.id)
+        s.flush()  # domains before the competencies that reference them
+        for d in course.domains:
+            for c in d.competencies:
+                upsert(
+                    CompetencyRow,
+                    c.id,
+                    dict(
+                        id=c.id, domain_id=d.id, title=c.title, position=c.position, retired=False
+                    ),
+                    comps,
+                )
+                live_comps.add(c.id)
+        s.flush()
+
+        live_chapters, live_sections, live_questions = set(), set(), set()
+        for ch in course.chapters:
+            upsert(
+                ChapterRow,
+                ch.id,
+                dict(
+                    id=ch.id,
+                    number=ch.number,
+                    title=ch.title,
+                    summary=ch.summary,
+                    objectives=list(ch.objectives),
+                    retired=False,
+                ),
+                chapters,
+            )
+            live_chapters.add(ch.id)
+            counts["chapters"] += 1
+        s.flush()
+        for ch in course.chapters:
+            for sec in ch.sections:
+                upsert(
+                    SectionRow,
+                    sec.id,
+                    dict(
+                        id=sec.id,
+                        chapter_id=ch.id,
+                        position=sec.position,
+                        title=sec.title,
+                        body_md=sec.body_md,
+                        body_html=html[sec.id],
+                        retired=False,
+                    ),
+                    sections,
+                )
+                live_sections.add(sec.id)
+                counts["sections"] += 1
+        s.flush()
+        for ch in course.chapters:
+            for q in ch.questions:
+                _, created = upsert(
+                    QuestionRow,
+                    q.id,
+                    dict(
+                        id=q.id,
+                        chapter_id=ch.id,
+                        section_id=q.section_id,
+                        position=q.position,
+                        type=q.type,
+                        prompt=q.prompt,
+                        choices=list(q.choices) if q.choices is not None else None,
+                        answer=q.answer,
+                        explanation=q.explanation,
+                        difficulty=q.difficulty,
+                        hint=q.hint,
+                        expected_seconds=q.expected_seconds,
+                        retired=False,
+                    ),
+                    questions,
+                )
+                live_questions.add(q.id)
+                counts["questions"] += 1
+                counts["new_questions"] += int(created)
+        s.flush()
+
+        for rows, live in (
+            (domains, live_domains),
+            (comps, live_comps),
+            (chapters, live_chapters),
+            (sections, live_sections),
+        ):
+            for key, row in rows.items():
+                if key not in live and not row.retired:
+                    row.retired = True
+        for key, row in questions.items():
+            if key not in live_questions and not row.retired:
+                row.retired = True
+                counts["retired_questions"] += 1
+
+        # Link tables are derived from the files: rebuild them for what is live.
+        s.execute(delete(SectionCompetencyRow))
+        s.execute(delete(QuestionCompetencyRow))
+        s.flush()
+        s.add_all(
+            SectionCompetencyRow(section_id=sec.id, competency_id=cid)
+            for ch in course.chapters
+            for sec in ch.sections
+            for cid in dict.fromkeys(sec.competencies)
+        )
+        s.add_all(
+            QuestionCompetencyRow(question_id=q.id, competency_id=cid)
+            for ch in course.chapters
+            for q in ch.questions
+            for cid in dict.fromkeys(q.competencies)
+        )
+        state = s.get(ContentStateRow, 1)
+        values = dict(
+            id=1,
+            course_id=course.id,
+            title=course.title,
+            version=course.version,
+            kubernetes_version=course.kubernetes_version,
+            checksum=checksum,
+            loaded_at=now,
+        )
+        if state is None:
+            s.add(ContentStateRow(**values))
+        else:
+            for name, value in values.items():
+                setattr(state, name, value)
+        s.flush()
+        return counts
+
+    def snapshot(self) -> dict[str, Any] | None:
+        """Everything the course routes serve, read in a handful of queries."""
+        s = self.session
+        state = s.get(ContentStateRow, 1)
+        if state is None:
+            return None
+        domains = s.scalars(
+            select(DomainRow).where(DomainRow.retired.is_(False)).order_by(DomainRow.position)
+        ).all()
+        comps = s.scalars(
+            select(CompetencyRow)
+            .where(CompetencyRow.retired.is_(False))
+            .order_by(CompetencyRow.position)
+        ).all()
+        chapters = s.scalars(
+            select(ChapterRow).where(ChapterRow.retired.is_(False)).order_by(ChapterRow.number)
+        ).all()
+        sections = s.scalars(
+            select(SectionRow)
+            .where(SectionRow.retired.is_(False))
+            .order_by(SectionRow.chapter_id, SectionRow.position)
+        ).all()
+        section_comps = s.execute(
+            select(SectionCompetencyRow.section_id, SectionCompetencyRow.competency_id)
+        ).all()
+        question_counts = s.execute(
+            select(QuestionRow.section_id, func.count())
+            .where(QuestionRow.retired.is_(False))
+            .group_by(QuestionRow.section_id)
+        ).all()
+        return {
+            "state": state,
+            "domains": domains,
+            "competencies": comps,
+            "chapters": chapters,
+            "sections": sections,
+            "section_competencies": section_comps,
+            "question_counts": dict(question_counts),
+        }
+
+
+class SqlUnitOfWork:
+    """One session and transaction; leaving without `commit()` rolls everything back."""
+
+    def __init__(self, factory: sessionmaker[Session]):
+        self._factory = factory
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self.session = self._factory()
+        self.learners = SqlLearnerRepository(self.session)
+        self.tokens = SqlTokenRepository(self.session)
+        self.content = SqlContentRepository(self.session)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # close() rolls back anything uncommitted and detaches rows without expiring them,
+        # so values read inside the unit of work stay readable after it.
+        self.session.close()
+
+    def commit(self) -> None:
+        """Make every change of this unit of work durable, at once."""
+        self.session.commit()
+
+
+class SqlTokenLookup:
+    """The authentication hot path: one indexed Core query, no ORM session.
+
+    Kept separate from the session-based repositories because it runs on every request.
+    """
+
+    def __init__(self, engine):
+        self._engine = engine
+        columns = [getattr(LearnerRow, f) for f in _LEARNER_FIELDS]
+        self._query = (
+            select(*columns, AccessTokenRow.expires_at, AccessTokenRow.revoked_at)
+            .join(LearnerRow, LearnerRow.id == AccessTokenRow.learner_id)
+            .where(AccessTokenRow.token_hash == bindparam("token_hash"))
+        )
+
+    def lookup(self, token_hash: str, now: dt.datetime) -> Learner | None:
+        """The learner owning this unexpired, unrevoked token, or None."""
+        with self._engine.connect() as conn:
+            row = conn.execute(self._query, {"token_hash": token_hash}).first()
+        if row is None or row.revoked_at is not None or row.expires_at <= now:
+            return None
+        return learner_from_row(row)

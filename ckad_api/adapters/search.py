@@ -1,0 +1,111 @@
+"""BM25 ranking of course sections (bm25s with English stemming) and highlighted snippets.
+
+The index lives in memory and is built from the database's sections, so it ranks the same
+whatever the database (SQLite or PostgreSQL). It is rebuilt when the content checksum moves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import re
+
+import bm25s
+import Stemmer
+from bm25s.tokenization import Tokenizer
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'_-]*")
+_SENTENCE = re.compile(r"(?<=[.!?:])\s+")
+SNIPPET_CHARS = 220
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchDoc:
+    """One searchable section."""
+
+    section_id: str
+    chapter_id: str
+    title: str
+    text: str  # prose of the section body (snippets come from here)
+    code: str = ""  # code blocks: searchable, never shown as a snippet
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchHit:
+    """A ranked section with its BM25 score and a snippet with <mark> around matches."""
+
+    doc: SearchDoc
+    score: float
+    snippet_html: str
+
+
+class SearchIndex:
+    """An immutable BM25 index over `docs`."""
+
+    def __init__(self, docs: list[SearchDoc]):
+        self.docs = docs
+        self._stemmer = Stemmer.Stemmer("english")
+        self._tokenizer = Tokenizer(stemmer=self._stemmer, stopwords="en", lower=True)
+        self._retriever = bm25s.BM25()
+        if docs:
+            # The title counts twice: a query naming a section's subject should find it first.
+            corpus = [f"{d.title} {d.title} {d.text} {d.code}" for d in docs]
+            ids = self._tokenizer.tokenize(
+                corpus, update_vocab=True, return_as="ids", show_progress=False
+            )
+            self._retriever.index(ids, show_progress=False)
+
+    def _stems(self, text: str) -> set[str]:
+        words = [w.lower() for w in _WORD.findall(text)]
+        return {self._stemmer.stemWord(w) for w in words if w not in self._tokenizer.stopwords}
+
+    def search(self, query: str, limit: int) -> list[SearchHit]:
+        """Sections ranked by BM25 for `query`; sections matching no query word are left out."""
+        if not self.docs or not query.strip():
+            return []
+        stems = self._stems(query)
+        if not stems:
+            return []
+        ids = self._tokenizer.tokenize(
+            [query], update_vocab=False, return_as="ids", show_progress=False
+        )
+        k = min(limit, len(self.docs))
+        results, scores = self._retriever.retrieve(ids, k=k, show_progress=False)
+        hits = []
+        for index, score in zip(results[0], scores[0], strict=True):
+            if score <= 0:
+                continue
+            doc = self.docs[int(index)]
+            hits.append(SearchHit(doc, float(score), self.snippet(doc.text, stems)))
+        return hits
+
+    def snippet(self, text: str, stems: set[str]) -> str:
+        """The passage of `text` with the most query words, escaped, matches in <mark>."""
+        sentences = [s for s in _SENTENCE.split(text) if s.strip()] or [text]
+        best, best_score = 0, -1
+        for i, sentence in enumerate(sentences):
+            found = {self._stemmer.stemWord(w.lower()) for w in _WORD.findall(sentence)} & stems
+            if len(found) > best_score:
+                best, best_score = i, len(found)
+        passage = sentences[best]
+        for following in sentences[best + 1 :]:
+            if len(passage) >= SNIPPET_CHARS:
+                break
+            passage = f"{passage} {following}"
+        if len(passage) > SNIPPET_CHARS:
+            cut = passage.rfind(" ", 0, SNIPPET_CHARS)
+            passage = passage[: cut if cut > 0 else SNIPPET_CHARS] + " …"
+        return self._mark(passage, stems)
+
+    def _mark(self, passage: str, stems: set[str]) -> str:
+        out, last = [], 0
+        for m in _WORD.finditer(passage):
+            out.append(html.escape(passage[last : m.start()]))
+            word = m.group(0)
+            if self._stemmer.stemWord(word.lower()) in stems:
+                out.append(f"<mark>{html.escape(word)}</mark>")
+            else:
+                out.append(html.escape(word))
+            last = m.end()
+        out.append(html.escape(passage[last:]))
+        return "".join(out)

@@ -1,0 +1,150 @@
+"""Command line: `flask db ...`, `flask content ...`, `flask learner ...`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import flask
+from flask.cli import AppGroup
+
+from .config import PROJECT_ROOT
+from .domain.errors import DomainError
+from .services.content import ContentProblems
+
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+
+def alembic_config(database_url: str):
+    """An Alembic config for this project's migrations and `database_url`."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # ConfigParser interpolation would eat '%' in passwords.
+    cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return cfg
+
+
+def _services():
+    return flask.current_app.extensions["ckad"]
+
+
+db_cli = AppGroup("db", help="Database schema migrations (Alembic).")
+content_cli = AppGroup("content", help="Check and load the course content.")
+learner_cli = AppGroup("learner", help="Manage learner accounts.")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(_services().settings.database_url), revision)
+
+
+@db_cli.command("downgrade")
+@click.argument("revision", default="base")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (default: base, an empty database)."""
+    from alembic import command
+
+    command.downgrade(alembic_config(_services().settings.database_url), revision)
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Show the revision the database is at."""
+    from alembic import command
+
+    command.current(alembic_config(_services().settings.database_url))
+
+
+def _print_coverage(report) -> None:
+    course = report.course
+    titles = {c.id: c.title for d in course.domains for c in d.competencies}
+    click.echo(f"{'competency':44} {'sections':>8} {'questions':>9}  by type")
+    for cid, row in report.coverage.items():
+        by_type = ", ".join(f"{t} {n}" for t, n in sorted(row["questions"].items())) or "-"
+        total = sum(row["questions"].values())
+        click.echo(f"{cid:44} {row['sections']:>8} {total:>9}  {by_type}")
+        del titles[cid]
+    chapters = len(course.chapters)
+    sections = sum(len(c.sections) for c in course.chapters)
+    questions = sum(len(c.questions) for c in course.chapters)
+    click.echo(f"{chapters} chapters, {sections} sections, {questions} questions")
+
+
+@content_cli.command("check")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Content folder (default: CKAD_CONTENT_DIR or ./content).",
+)
+def content_check(directory: Path | None) -> None:
+    """Validate every content file; print coverage; exit 1 on any problem."""
+    services = _services()
+    report = services.content.check(directory or services.settings.content_dir)
+    for line in report.problems:
+        click.echo(line, err=True)
+    if report.problems:
+        click.echo(f"{len(report.problems)} problem(s); nothing would load", err=True)
+        sys.exit(1)
+    _print_coverage(report)
+    click.echo("content OK")
+
+
+@content_cli.command("load")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Content folder (default: CKAD_CONTENT_DIR or ./content).",
+)
+def content_load(directory: Path | None) -> None:
+    """Load the content in one transaction: upsert by id, retire removed questions."""
+    services = _services()
+    try:
+        counts = services.content.load(directory or services.settings.content_dir)
+    except ContentProblems as exc:
+        for line in exc.problems:
+            click.echo(line, err=True)
+        click.echo(f"{len(exc.problems)} problem(s); nothing was loaded", err=True)
+        sys.exit(1)
+    click.echo(
+        f"loaded {counts['chapters']} chapters, {counts['sections']} sections, "
+        f"{counts['questions']} questions ({counts['new_questions']} new, "
+        f"{counts['retired_questions']} retired)"
+    )
+
+
+@learner_cli.command("create")
+@click.argument("username")
+@click.option("--admin", is_flag=True, help="Give the account the admin role.")
+@click.option("--email", default=None)
+@click.password_option(
+    envvar="CKAD_NEW_PASSWORD", help="Asked for when not given (or set CKAD_NEW_PASSWORD)."
+)
+def learner_create(username: str, admin: bool, email: str | None, password: str) -> None:
+    """Create a learner (or, with --admin, an admin) account."""
+    try:
+        learner, _ = _services().accounts.register(
+            username, password, email, role="admin" if admin else "learner"
+        )
+    except DomainError as exc:
+        click.echo(f"error: {exc.detail}", err=True)
+        for field, messages in (exc.errors or {}).items():
+            click.echo(f"  {field}: {'; '.join(messages)}", err=True)
+        sys.exit(1)
+    click.echo(f"created {learner.role} {learner.username} (id {learner.id})")
+
+
+def register(app: flask.Flask) -> None:
+    """Attach the command groups to `app`."""
+    for group in (db_cli, content_cli, learner_cli):
+        app.cli.add_command(group)

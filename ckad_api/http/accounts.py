@@ -1,0 +1,121 @@
+"""Accounts routes: register, token, logout, /me, and admin learner management."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from ..domain.accounts import Learner
+from . import schemas as s
+from .common import (
+    Blueprint,
+    auth_required,
+    bearer_token,
+    current_learner,
+    decode_cursor,
+    encode_cursor,
+    services,
+)
+from .errors import register_dumper
+
+blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and tokens")
+register_dumper(Learner, s.LearnerSchema().dump)
+
+
+def _token_payload(token) -> dict:
+    return {
+        "access_token": token.access_token,
+        "token_type": token.token_type,
+        "expires_in": token.expires_in,
+        "expires_at": token.expires_at,
+    }
+
+
+@blp.route("/auth/register")
+class Register(MethodView):
+    """Create a learner account."""
+
+    @blp.arguments(s.RegisterSchema)
+    @blp.response(201, s.RegisteredSchema)
+    @blp.alt_response(409, response="CONFLICT", description="The username is taken")
+    def post(self, body):
+        """Register a learner and get a first access token."""
+        learner, token = services().accounts.register(**body)
+        return {"learner": learner, **_token_payload(token)}
+
+
+@blp.route("/auth/token")
+class Token(MethodView):
+    """Exchange credentials for an access token."""
+
+    @blp.arguments(s.TokenRequestSchema)
+    @blp.response(200, s.TokenSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    def post(self, body):
+        """Get an access token for a username and password."""
+        return _token_payload(services().accounts.issue_token(body["username"], body["password"]))
+
+
+@blp.route("/auth/logout")
+class Logout(MethodView):
+    """Revoke the presented token."""
+
+    @auth_required(blp)
+    @blp.response(204)
+    def post(self):
+        """Revoke the access token used for this request."""
+        services().accounts.logout(bearer_token())
+
+
+@blp.route("/me")
+class Me(MethodView):
+    """The caller's own account."""
+
+    @auth_required(blp)
+    @blp.response(200, s.LearnerSchema)
+    def get(self):
+        """The caller's account and settings."""
+        return current_learner()
+
+    @auth_required(blp)
+    @blp.arguments(s.SettingsSchema)
+    @blp.response(200, s.LearnerSchema)
+    @blp.alt_response(409, response="CONFLICT", description="Stale version; carries `current`")
+    def patch(self, body):
+        """Change display name, timezone, desired retention, new cards per day, daily goal."""
+        version = body.pop("version", None)
+        return services().accounts.update_settings(current_learner(), body, version)
+
+
+@blp.route("/admin/learners")
+class AdminLearners(MethodView):
+    """Learners, for admins."""
+
+    @auth_required(blp)
+    @blp.arguments(s.PageQuerySchema, location="query")
+    @blp.response(200, s.LearnerPageSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
+    def get(self, query):
+        """A page of learners ordered by id."""
+        limit = query["limit"]
+        items = services().accounts.list_learners(
+            current_learner(), decode_cursor(query["cursor"]), limit + 1
+        )
+        more = len(items) > limit
+        items = items[:limit]
+        return {"items": items, "next_cursor": encode_cursor(items[-1].id) if more else None}
+
+
+@blp.route("/admin/learners/<int:learner_id>")
+class AdminLearner(MethodView):
+    """One learner, for admins."""
+
+    @auth_required(blp)
+    @blp.arguments(s.AdminLearnerChangeSchema)
+    @blp.response(200, s.LearnerSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def patch(self, body, learner_id):
+        """Change a learner's role or lab namespace binding."""
+        version = body.pop("version", None)
+        return services().accounts.admin_update(current_learner(), learner_id, body, version)

@@ -1,0 +1,109 @@
+"""Helpers every view module shares: the service container, auth, caching, cursors."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import json
+from typing import Any
+
+import flask
+from flask_smorest import Blueprint as _Blueprint
+
+from ..domain.accounts import Learner
+from ..domain.errors import Unauthorized, ValidationFailed
+from .errors import PROBLEM_MIME, StrictParser
+
+
+class Blueprint(_Blueprint):
+    """flask-smorest Blueprint with the strict parser (400 with field errors)."""
+
+    ARGUMENTS_PARSER = StrictParser()
+
+
+def services():
+    """The wired services of the current app (see `create_app`)."""
+    return flask.current_app.extensions["ckad"]
+
+
+def current_learner() -> Learner:
+    """The authenticated learner of this request (set by `auth_required`)."""
+    return flask.g.learner
+
+
+def bearer_token() -> str:
+    """The token from `Authorization: Bearer <token>`, or a 401."""
+    header = flask.request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 200:
+        raise Unauthorized("send an access token as 'Authorization: Bearer <token>'")
+    return token
+
+
+def auth_required(blp: Blueprint):
+    """Decorator: authenticate the caller and document the bearer requirement."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            flask.g.learner = services().accounts.authenticate(bearer_token())
+            return view(*args, **kwargs)
+
+        documented = blp.doc(security=[{"bearerAuth": []}])(wrapper)
+        return blp.alt_response(401, response="UNAUTHORIZED")(documented)
+
+    return decorator
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None):
+    """A JSON response from already-dumped data."""
+    body = json.dumps(payload, separators=(",", ":"), default=flask.current_app.json.default)
+    return flask.current_app.response_class(
+        body, status=status, mimetype="application/json", headers=headers
+    )
+
+
+def cached_content(view, key: Any, schema, produce) -> flask.Response:
+    """Serve a content read from the view's cache of encoded bodies, with ETag and 304.
+
+    Content changes only when it is reloaded (a new view), so the body and its ETag are
+    computed once per view and key, then every request is a dictionary lookup.
+    """
+    entry = view.cache.get(key)
+    if entry is None:
+        body = json.dumps(
+            schema.dump(produce()), separators=(",", ":"), default=flask.current_app.json.default
+        ).encode()
+        etag = hashlib.sha256(body).hexdigest()[:32]
+        entry = view.cache[key] = (body, etag)
+    body, etag = entry
+    headers = {"ETag": f'"{etag}"', "Cache-Control": "private, no-cache"}
+    if flask.request.if_none_match.contains_weak(etag):
+        return flask.current_app.response_class(status=304, headers=headers)
+    return flask.current_app.response_class(body, mimetype="application/json", headers=headers)
+
+
+def encode_cursor(last_id: int) -> str:
+    """An opaque cursor for the item after `last_id`."""
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    """The id a cursor points after; 400 when it is not one of ours."""
+    if not cursor:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = raw.partition(":")
+        if prefix != "id" or not value.isdigit():
+            raise ValueError
+        return int(value)
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed(
+            "the cursor is not valid", errors={"cursor": ["is not a cursor this API returned"]}
+        ) from None
+
+
+__all__ = ["PROBLEM_MIME"]

@@ -1,0 +1,255 @@
+"""Course content: load and check the files, and serve an in-memory view of what is loaded.
+
+Reads are served from an immutable `CourseView` built from the database once per content
+checksum. Each worker polls the checksum at most every `poll_seconds`, so a `content load`
+run by another process reaches every worker within that time without a query per request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..domain import content_rules
+from ..domain.errors import NotFound, Unavailable
+from ..domain.model import Course
+from .ports import Clock, UnitOfWork
+
+
+@dataclasses.dataclass
+class CheckReport:
+    """Outcome of `content check`: problems (file:line: field: problem) and coverage."""
+
+    problems: list[str]
+    coverage: dict[str, dict[str, Any]]
+    course: Course | None
+
+
+class CourseView:
+    """An immutable picture of the loaded course, shaped for the read routes."""
+
+    def __init__(
+        self,
+        snap: dict[str, Any],
+        plain_text: Callable[[str], tuple[str, str]],
+        make_index: Callable[[list[Any]], Any],
+    ):
+        state = snap["state"]
+        self.checksum: str = state.checksum
+        self.version: str = state.version
+        self._plain_text = plain_text
+        self._make_index = make_index
+        self._index = None
+        self._index_lock = threading.Lock()
+        # Per-view cache of encoded responses; dies with the view when content changes.
+        self.cache: dict[Any, Any] = {}
+
+        sec_comps: dict[str, list[str]] = {}
+        for section_id, comp_id in snap["section_competencies"]:
+            sec_comps.setdefault(section_id, []).append(comp_id)
+        qcounts: dict[str, int] = snap["question_counts"]
+        by_chapter: dict[str, list[Any]] = {}
+        for s in snap["sections"]:
+            by_chapter.setdefault(s.chapter_id, []).append(s)
+        comp_order = {c.id: i for i, c in enumerate(snap["competencies"])}
+
+        def ordered(ids) -> list[str]:
+            return sorted(set(ids), key=lambda c: comp_order.get(c, 1 << 30))
+
+        comp_sections: dict[str, list[str]] = {}
+        self.chapters: dict[str, dict[str, Any]] = {}
+        self.sections: dict[str, dict[str, Any]] = {}
+        self._search_rows = []
+        for ch in snap["chapters"]:
+            secs = sorted(by_chapter.get(ch.id, []), key=lambda s: s.position)
+            chapter_comps = ordered(c for s in secs for c in sec_comps.get(s.id, []))
+            section_items = []
+            for i, s in enumerate(secs):
+                comps = ordered(sec_comps.get(s.id, []))
+                for c in comps:
+                    comp_sections.setdefault(c, []).append(s.id)
+                section_items.append(
+                    {
+                        "id": s.id,
+                        "title": s.title,
+                        "position": i,
+                        "competencies": comps,
+                        "question_count": qcounts.get(s.id, 0),
+                    }
+                )
+                self.sections[s.id] = {
+                    "id": s.id,
+                    "chapter_id": ch.id,
+                    "chapter_title": ch.title,
+                    "title": s.title,
+                    "position": i,
+                    "competencies": comps,
+                    "markdown": s.body_md,
+                    "html": s.body_html,
+                    "question_count": qcounts.get(s.id, 0),
+                    "previous_section_id": secs[i - 1].id if i > 0 else None,
+                    "next_section_id": secs[i + 1].id if i + 1 < len(secs) else None,
+                }
+                self._search_rows.append((s, ch.id))
+            self.chapters[ch.id] = {
+                "id": ch.id,
+                "number": ch.number,
+                "title": ch.title,
+                "summary": ch.summary,
+                "objectives": list(ch.objectives),
+                "competencies": chapter_comps,
+                "sections": section_items,
+                "question_count": sum(x["question_count"] for x in section_items),
+            }
+        self.chapter_list = [
+            {k: v for k, v in c.items() if k not in ("sections", "objectives")}
+            | {"section_count": len(c["sections"])}
+            for c in self.chapters.values()
+        ]
+        comps_by_domain: dict[str, list[dict[str, Any]]] = {}
+        for c in snap["competencies"]:
+            comps_by_domain.setdefault(c.domain_id, []).append(
+                {"id": c.id, "title": c.title, "sections": comp_sections.get(c.id, [])}
+            )
+        self.course = {
+            "id": state.course_id,
+            "title": state.title,
+            "version": state.version,
+            "kubernetes_version": state.kubernetes_version,
+            "loaded_at": state.loaded_at,
+            "domains": [
+                {
+                    "id": d.id,
+                    "title": d.title,
+                    "weight": d.weight,
+                    "competencies": comps_by_domain.get(d.id, []),
+                }
+                for d in snap["domains"]
+            ],
+        }
+
+    def chapter(self, chapter_id: str) -> dict[str, Any]:
+        """One chapter with its sections, or NotFound."""
+        try:
+            return self.chapters[chapter_id]
+        except KeyError:
+            raise NotFound(f"there is no chapter {chapter_id!r}") from None
+
+    def section(self, section_id: str) -> dict[str, Any]:
+        """One section with Markdown and sanitised HTML, or NotFound."""
+        try:
+            return self.sections[section_id]
+        except KeyError:
+            raise NotFound(f"there is no section {section_id!r}") from None
+
+    def search(self, query: str, limit: int) -> list[dict[str, Any]]:
+        """Sections ranked by BM25 with highlighted snippets."""
+        with self._index_lock:
+            if self._index is None:
+                from ..adapters.search import SearchDoc
+
+                self._index = self._make_index(
+                    [
+                        SearchDoc(s.id, chapter_id, s.title, *self._plain_text(s.body_md))
+                        for s, chapter_id in self._search_rows
+                    ]
+                )
+        return [
+            {
+                "section_id": h.doc.section_id,
+                "chapter_id": h.doc.chapter_id,
+                "title": h.doc.title,
+                "score": round(h.score, 4),
+                "snippet": h.snippet_html,
+            }
+            for h in self._index.search(query, limit)
+        ]
+
+
+class ContentService:
+    """Load and check content files; hand out the current `CourseView`."""
+
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        clock: Clock,
+        read_content: Callable[[Path], Any],
+        render: Callable[[str], str],
+        plain_text: Callable[[str], tuple[str, str]],
+        make_index: Callable[[list[Any]], Any],
+        poll_seconds: float = 1.0,
+    ):
+        self._uow = uow
+        self._clock = clock
+        self._read = read_content
+        self._render = render
+        self._plain_text = plain_text
+        self._make_index = make_index
+        self._poll = poll_seconds
+        self._view: CourseView | None = None
+        self._checked_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def check(self, root: Path) -> CheckReport:
+        """Read and validate every file; nothing is written."""
+        result = self._read(root)
+        cov = content_rules.coverage(result.course) if result.course else {}
+        return CheckReport(result.problems, cov, result.course)
+
+    def load(self, root: Path) -> dict[str, int]:
+        """Load the files in one transaction; any problem loads nothing and raises."""
+        result = self._read(root)
+        if result.problems:
+            raise ContentProblems(result.problems)
+        course: Course = result.course
+        html = {s.id: self._render(s.body_md) for ch in course.chapters for s in ch.sections}
+        with self._uow() as uow:
+            counts = uow.content.replace_course(course, html, result.checksum, self._clock.now())
+            uow.commit()
+        self.invalidate()
+        return counts
+
+    def invalidate(self) -> None:
+        """Forget the cached view so the next read rebuilds it."""
+        with self._lock:
+            self._view = None
+            self._checked_at = float("-inf")
+
+    def loaded_checksum(self) -> str | None:
+        """The checksum of the content in the database (one query), or None."""
+        with self._uow() as uow:
+            state = uow.content.state()
+            return state.checksum if state else None
+
+    def view(self) -> CourseView:
+        """The current course view; Unavailable (503) before any content is loaded."""
+        now = time.monotonic()
+        view = self._view
+        if view is not None and now - self._checked_at < self._poll:
+            return view
+        with self._lock:
+            if self._view is not None and now - self._checked_at < self._poll:
+                return self._view
+            checksum = self.loaded_checksum()
+            if checksum is None:
+                raise Unavailable("no course content is loaded; run `flask content load`")
+            if self._view is None or self._view.checksum != checksum:
+                with self._uow() as uow:
+                    snap = uow.content.snapshot()
+                if snap is None:  # pragma: no cover - removed between the two reads
+                    raise Unavailable("no course content is loaded")
+                self._view = CourseView(snap, self._plain_text, self._make_index)
+            self._checked_at = now
+            return self._view
+
+
+class ContentProblems(Exception):
+    """The content files have problems; nothing was loaded."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(f"{len(problems)} content problem(s)")
+        self.problems = problems
