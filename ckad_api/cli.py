@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -64,17 +65,17 @@ def db_current() -> None:
 
 def _print_coverage(report) -> None:
     course = report.course
-    titles = {c.id: c.title for d in course.domains for c in d.competencies}
     click.echo(f"{'competency':44} {'sections':>8} {'questions':>9}  by type")
     for cid, row in report.coverage.items():
         by_type = ", ".join(f"{t} {n}" for t, n in sorted(row["questions"].items())) or "-"
         total = sum(row["questions"].values())
         click.echo(f"{cid:44} {row['sections']:>8} {total:>9}  {by_type}")
-        del titles[cid]
     chapters = len(course.chapters)
     sections = sum(len(c.sections) for c in course.chapters)
     questions = sum(len(c.questions) for c in course.chapters)
+    types = Counter(q.type for c in course.chapters for q in c.questions)
     click.echo(f"{chapters} chapters, {sections} sections, {questions} questions")
+    click.echo("questions by type: " + ", ".join(f"{t} {n}" for t, n in sorted(types.items())))
 
 
 @content_cli.command("check")

@@ -119,3 +119,101 @@ def coverage(course: Course) -> dict[str, dict[str, Any]]:
                 if cid in result:
                     result[cid]["questions"][question.type] += 1
     return result
+
+
+# What the course must reach (issue: the full course). `content check` fails below these.
+MINIMUMS = {
+    "sections_per_competency": 1,
+    "questions_per_competency": 4,
+    "questions": 250,
+    "question_types": 5,
+    "hands_on": 60,
+}
+
+
+def minimum_problems(course: Course) -> list[str]:
+    """Where the course falls short of `MINIMUMS`, one line each."""
+    problems = []
+    for cid, row in coverage(course).items():
+        total = sum(row["questions"].values())
+        if row["sections"] < MINIMUMS["sections_per_competency"]:
+            problems.append(f"{cid}: no section teaches it")
+        if total < MINIMUMS["questions_per_competency"]:
+            problems.append(
+                f"{cid}: {total} questions, at least {MINIMUMS['questions_per_competency']} needed"
+            )
+    questions = [q for ch in course.chapters for q in ch.questions]
+    types = Counter(q.type for q in questions)
+    if len(questions) < MINIMUMS["questions"]:
+        problems.append(f"course: {len(questions)} questions, at least {MINIMUMS['questions']}")
+    if len(types) < MINIMUMS["question_types"]:
+        problems.append(
+            f"course: {len(types)} question types, at least {MINIMUMS['question_types']}"
+        )
+    hands_on = sum(types[t] for t in HANDS_ON_TYPES)
+    if hands_on < MINIMUMS["hands_on"]:
+        problems.append(f"course: {hands_on} hands-on questions, at least {MINIMUMS['hands_on']}")
+    return problems
+
+
+# Removed or renamed things a learner may meet in old material, and what is current.
+OUTDATED_TERMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.I if flags else 0), current)
+    for pattern, current, flags in (
+        (r"extensions/v1beta1", "apps/v1 and networking.k8s.io/v1 (removed in 1.16/1.22)", 0),
+        (r"apps/v1beta[12]", "apps/v1 (removed in 1.16)", 0),
+        (r"networking\.k8s\.io/v1beta1", "networking.k8s.io/v1 (removed in 1.22)", 0),
+        (r"policy/v1beta1", "policy/v1 (removed in 1.25)", 0),
+        (r"batch/v1beta1", "batch/v1 (removed in 1.25)", 0),
+        (r"autoscaling/v2beta[12]", "autoscaling/v2 (removed in 1.25/1.26)", 0),
+        (r"\bPodSecurityPolicy\b|\bPSPs?\b", "Pod Security Admission (PSP removed in 1.25)", 0),
+        (r"\bPodPreset\b", "nothing (removed in 1.20)", 0),
+        (r"--record\b", "the kubernetes.io/change-cause annotation (--record is deprecated)", 0),
+        (r"k8s\.gcr\.io", "registry.k8s.io", 0),
+        (r"\bdockershim\b", "containerd or CRI-O (dockershim removed in 1.24)", 1),
+        (r"\bminions?\b", "worker node", 1),
+        (r"\bmaster nodes?\b", "control plane node", 1),
+        (r"\bRecycle\b", "dynamic provisioning (Recycle is deprecated)", 0),
+        (r"--generator\b", "kubectl create (generators removed)", 0),
+        (r"\brkt\b|\bfrakti\b", "containerd or CRI-O (rkt and frakti are archived)", 0),
+        (r"\bifconfig\b|\bnet-tools\b", "the ip command from iproute2", 0),
+        (r"kubectl run\b[^\n`]*--replicas", "kubectl create deployment --replicas", 0),
+    )
+)
+_HISTORY = re.compile(
+    r"\b(removed|remove|removal|deprecated|deprecation|old|older|replaced|replaces|no longer|"
+    r"legacy|formerly|used to|archived|retired|renamed|superseded|obsolete|historical|history|"
+    r"predecessor|outdated|gone|dropped|don't|do not|never|avoid|instead of)\b",
+    re.I,
+)
+_FENCE = re.compile(r"^```([^\n]*)\n(.*?)^```", re.S | re.M)
+
+
+def outdated_passages(markdown: str) -> list[str]:
+    """Passages that name an outdated term without saying it is old.
+
+    Prose is judged per paragraph (a table or list counts as one): naming the term is fine
+    when the same paragraph says it is removed, deprecated, old, and so on. In code blocks
+    every manifest or command line with the term must carry such a word in a comment;
+    printed output (an error about a removed API) is not taught as current.
+    """
+    found = []
+    for match in _FENCE.finditer(markdown):
+        lang = (match.group(1).split() or [""])[0]
+        for line in match.group(2).splitlines():
+            # What a learner would copy: manifests, and commands (not printed output).
+            stripped = line.strip().lstrip("$ ")
+            is_input = lang in ("yaml", "yml") or stripped.startswith(("kubectl", "k ", "helm"))
+            if not is_input:
+                continue
+            for pattern, current in OUTDATED_TERMS:
+                if pattern.search(line) and not ("#" in line and _HISTORY.search(line)):
+                    found.append(f"code `{line.strip()}`: use {current}")
+    prose = _FENCE.sub("\n\n", markdown)
+    for paragraph in re.split(r"\n\s*\n", prose):
+        for pattern, current in OUTDATED_TERMS:
+            hit = pattern.search(paragraph)
+            if hit and not _HISTORY.search(paragraph):
+                snippet = " ".join(paragraph.split())[:160]
+                found.append(f"'{hit.group(0)}' in \"{snippet}\": use {current}")
+    return found

@@ -99,7 +99,7 @@ def test_bad_yaml_reports_its_line(app, content_copy):
 
 
 def test_check_prints_coverage(app):
-    result = app.test_cli_runner().invoke(args=["content", "check"])
+    result = app.test_cli_runner().invoke(args=["content", "check", "--partial"])
     assert result.exit_code == 0, result.output
     line = next(x for x in result.output.splitlines() if x.startswith("observability/probes"))
     assert line.split()[1:3] == ["1", "1"] and "single_choice 1" in line
@@ -118,3 +118,10 @@ def test_retired_section_disappears_from_reads(services, content_copy):
     with services.engine.connect() as conn:
         row = conn.execute(select(SectionRow).where(SectionRow.id == "basics-deployments")).one()
     assert row.retired is True
+
+
+def test_check_fails_below_the_course_minimums(app):
+    result = app.test_cli_runner().invoke(args=["content", "check"])
+    assert result.exit_code == 1
+    assert "below minimum: design-build/images: no section teaches it" in result.output
+    assert "below minimum: course: 3 questions, at least 250" in result.output
