@@ -19,6 +19,7 @@ from .http.errors import ProblemApi, is_json_mimetype, problem
 from .services.accounts import AccountService
 from .services.content import ContentService
 from .services.ports import Clock, SystemClock
+from .services.reviews import ReviewService
 
 API_VERSION = "1.0.0"
 
@@ -34,6 +35,7 @@ class Services:
     write_uow: Any
     accounts: AccountService
     content: ContentService
+    reviews: ReviewService
 
 
 def create_app(
@@ -79,6 +81,15 @@ def create_app(
     def write_uow():
         return SqlUnitOfWork(write_factory)
 
+    content_service = ContentService(
+        write_uow,
+        clock,
+        content_files.read_content,
+        markdown.render_markdown,
+        markdown.plain_text,
+        search.SearchIndex,
+        settings.content_poll_seconds,
+    )
     services = Services(
         settings=settings,
         engine=engine,
@@ -92,15 +103,9 @@ def create_app(
             settings.token_ttl,
             SqlTokenLookup(engine).lookup,
         ),
-        content=ContentService(
-            write_uow,
-            clock,
-            content_files.read_content,
-            markdown.render_markdown,
-            markdown.plain_text,
-            search.SearchIndex,
-            settings.content_poll_seconds,
-        ),
+        content=content_service,
+        # Fuzzing spreads reviews out in real use; tests need exact, repeatable intervals.
+        reviews=ReviewService(write_uow, clock, content_service, fuzz=settings.env != "test"),
     )
     app.extensions["ckad"] = services
 
@@ -114,13 +119,13 @@ def create_app(
 
 
 def _register_http(app: flask.Flask, settings: Settings) -> None:
-    from .http import accounts, course, service
+    from .http import accounts, course, reviews, service
 
     api = ProblemApi(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Token from /auth/token"}
     )
-    for blp in (service.blp, accounts.blp, course.blp):
+    for blp in (service.blp, accounts.blp, course.blp, reviews.blp):
         api.register_blueprint(blp)
     app.register_blueprint(service.assets)
     if settings.cors_origins:

@@ -11,6 +11,7 @@ import flask
 from flask.cli import AppGroup
 
 from .config import PROJECT_ROOT
+from .domain import content_rules
 from .domain.errors import DomainError
 from .services.content import ContentProblems
 
@@ -86,8 +87,13 @@ def _print_coverage(report) -> None:
     default=None,
     help="Content folder (default: CKAD_CONTENT_DIR or ./content).",
 )
-def content_check(directory: Path | None) -> None:
-    """Validate every content file; print coverage; exit 1 on any problem."""
+@click.option(
+    "--partial",
+    is_flag=True,
+    help="Skip the course-wide minimums (for a course still being written).",
+)
+def content_check(directory: Path | None, partial: bool) -> None:
+    """Validate every content file; print coverage; exit 1 on any problem or shortfall."""
     services = _services()
     report = services.content.check(directory or services.settings.content_dir)
     for line in report.problems:
@@ -96,6 +102,11 @@ def content_check(directory: Path | None) -> None:
         click.echo(f"{len(report.problems)} problem(s); nothing would load", err=True)
         sys.exit(1)
     _print_coverage(report)
+    short = [] if partial else content_rules.minimum_problems(report.course)
+    for line in short:
+        click.echo(f"below minimum: {line}", err=True)
+    if short:
+        sys.exit(1)
     click.echo("content OK")
 
 

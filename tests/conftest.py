@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import uuid
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_CONTENT = ROOT / "tests" / "fixtures" / "content"
 REAL_CONTENT = ROOT / "content"
 PG_ENV = "CKAD_TEST_DATABASE_URL"
-LEARNER_TABLES = ("access_tokens", "learners")
+LEARNER_TABLES = ("review_logs", "cards", "access_tokens", "learners")
 
 
 def pg_admin_url() -> str | None:
@@ -158,10 +159,33 @@ def database_url(request, tmp_path) -> str:
     return request.getfixturevalue("pg_database")
 
 
+class FakeClock:
+    """A clock tests move by hand; starts at the real time so tokens behave normally."""
+
+    def __init__(self, start: dt.datetime | None = None):
+        self.current = start or dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+    def now(self) -> dt.datetime:
+        return self.current
+
+    def set(self, moment: dt.datetime) -> None:
+        self.current = moment
+
+    def advance(self, **delta) -> dt.datetime:
+        self.current += dt.timedelta(**delta)
+        return self.current
+
+
 @pytest.fixture
-def app(database_url):
+def clock() -> FakeClock:
+    """The injected clock of the test app."""
+    return FakeClock()
+
+
+@pytest.fixture
+def app(database_url, clock):
     """A fresh app on this test's database."""
-    application = create_app(settings_for(database_url))
+    application = create_app(settings_for(database_url), clock=clock)
     yield application
     if database_url.startswith("postgresql"):
         _reset_pg(application)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -206,3 +207,49 @@ class QuestionCompetencyRow(Base):
     competency_id: Mapped[str] = mapped_column(
         ForeignKey("competencies.id"), primary_key=True, index=True
     )
+
+
+class CardRow(Base):
+    """One learner's FSRS card for one question (state in real columns, not a blob)."""
+
+    __tablename__ = "cards"
+    __table_args__ = (
+        UniqueConstraint("learner_id", "question_id", name="uq_cards_learner_question"),
+        # "What is due for this learner" is a range scan on this index.
+        Index("ix_cards_learner_due", "learner_id", "due"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(ForeignKey("questions.id"), index=True)
+    state: Mapped[int] = mapped_column(Integer)
+    step: Mapped[int | None] = mapped_column(Integer)
+    stability: Mapped[float | None] = mapped_column(Float)
+    difficulty: Mapped[float | None] = mapped_column(Float)
+    due: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_review: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    reps: Mapped[int] = mapped_column(Integer, default=0)
+    lapses: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    introduced_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class ReviewLogRow(Base):
+    """Every review, with the card state before and after; never deleted (undo marks it)."""
+
+    __tablename__ = "review_logs"
+    __table_args__ = (Index("ix_review_logs_learner_reviewed", "learner_id", "reviewed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[str] = mapped_column(String(80))
+    rating: Mapped[int] = mapped_column(Integer)
+    answer: Mapped[Any] = mapped_column(JSON)
+    correct: Mapped[bool | None] = mapped_column(Boolean)
+    elapsed_ms: Mapped[int | None] = mapped_column(Integer)
+    reviewed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    state_before: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state_after: Mapped[dict[str, Any]] = mapped_column(JSON)
+    undone_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

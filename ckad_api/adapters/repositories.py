@@ -24,6 +24,7 @@ from .orm import (
     SectionCompetencyRow,
     SectionRow,
 )
+from .reviews_repo import SqlReviewRepository
 
 _LEARNER_FIELDS = (
     "id",
@@ -354,8 +355,18 @@ class SqlContentRepository:
             .where(QuestionRow.retired.is_(False))
             .group_by(QuestionRow.section_id)
         ).all()
+        questions = s.scalars(
+            select(QuestionRow)
+            .where(QuestionRow.retired.is_(False))
+            .order_by(QuestionRow.chapter_id, QuestionRow.position)
+        ).all()
+        question_comps = s.execute(
+            select(QuestionCompetencyRow.question_id, QuestionCompetencyRow.competency_id)
+        ).all()
         return {
             "state": state,
+            "questions": questions,
+            "question_competencies": question_comps,
             "domains": domains,
             "competencies": comps,
             "chapters": chapters,
@@ -376,6 +387,7 @@ class SqlUnitOfWork:
         self.learners = SqlLearnerRepository(self.session)
         self.tokens = SqlTokenRepository(self.session)
         self.content = SqlContentRepository(self.session)
+        self.reviews = SqlReviewRepository(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -10,6 +10,8 @@ import re
 from collections import Counter
 from typing import Any
 
+from . import kubectl
+from .errors import ValidationFailed
 from .model import QUESTION_TYPES, Course
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
@@ -97,6 +99,12 @@ def _answer_problems(qtype: Any, choices: Any, answer: Any) -> list[Problem]:
             bad = [a for a in answer if a.split()[0] not in ("kubectl", "k", "helm")]
             if bad:
                 return [("answer", f"every accepted command starts with kubectl: {bad[0]!r}")]
+            for command in answer:
+                # The grader's own grammar: an answer it cannot parse could never be matched.
+                try:
+                    kubectl.parse(command)
+                except ValidationFailed as exc:
+                    return [("answer", f"the grader cannot parse {command!r}: {exc.detail}")]
     if qtype == "flashcard" and not _is_text(answer):
         return [("answer", "must be the text of the back of the card")]
     if qtype == "manifest" and not isinstance(answer, (dict, list)):

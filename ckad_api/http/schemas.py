@@ -229,3 +229,211 @@ class HealthSchema(ma.Schema):
 
     status = fields.String(required=True)
     checks = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+# -- reviews ----------------------------------------------------------------------------
+RATING_NAMES = ["again", "hard", "good", "easy"]
+
+
+class PublicQuestionSchema(ma.Schema):
+    """A question as asked: never its answer or explanation."""
+
+    id = fields.String(required=True)
+    type = fields.String(
+        required=True,
+        metadata={
+            "description": "single_choice, multi_choice, "
+            "true_false, short_answer, kubectl, manifest, "
+            "flashcard"
+        },
+    )
+    prompt = fields.String(required=True, metadata={"description": "Markdown"})
+    choices = fields.List(fields.String(), allow_none=True, required=True)
+    chapter_id = fields.String(required=True)
+    section_id = fields.String(required=True)
+    competencies = fields.List(fields.String(), required=True)
+    difficulty = fields.Integer(required=True)
+    expected_seconds = fields.Integer(required=True)
+    has_hint = fields.Boolean(required=True)
+
+
+class CardSchema(ma.Schema):
+    """A learner's card: FSRS state and the version to send back with an answer."""
+
+    question_id = fields.String(required=True)
+    state = fields.String(
+        required=True, validate=validate.OneOf(["new", "learning", "review", "relearning"])
+    )
+    due = fields.AwareDateTime(allow_none=True, required=True)
+    last_review = fields.AwareDateTime(allow_none=True, required=True)
+    stability = fields.Float(allow_none=True, required=True, metadata={"description": "days"})
+    difficulty = fields.Float(allow_none=True, required=True)
+    retrievability = fields.Float(required=True, metadata={"description": "recall probability now"})
+    reps = fields.Integer(required=True)
+    lapses = fields.Integer(required=True)
+    version = fields.Integer(required=True, metadata={"description": "0 for a card never answered"})
+
+
+class DueQuerySchema(StrictSchema):
+    """Filters for due cards."""
+
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
+    chapter = fields.String(load_default=None)
+    competency = fields.String(load_default=None)
+
+
+class DueItemSchema(ma.Schema):
+    """A card to review now: the question and the card."""
+
+    question = fields.Nested(PublicQuestionSchema, required=True)
+    new = fields.Boolean(required=True)
+    card = fields.Nested(CardSchema, required=True)
+
+
+class DueListSchema(ma.Schema):
+    """Due cards (most at risk first), then new cards in course order."""
+
+    items = fields.List(fields.Nested(DueItemSchema), required=True)
+
+
+class AnswerRequestSchema(StrictSchema):
+    """An answer (or, for a flashcard, a self-rating) to a question."""
+
+    answer = fields.Raw(
+        allow_none=True,
+        load_default=None,
+        metadata={
+            "description": "By type: choice index, list of indexes, boolean, text, kubectl "
+            "command, or YAML manifests"
+        },
+    )
+    rating = fields.String(
+        load_default=None,
+        validate=validate.OneOf(RATING_NAMES),
+        metadata={"description": "Required for flashcards; otherwise may lower the graded rating"},
+    )
+    elapsed_ms = fields.Integer(
+        load_default=None, strict=True, validate=validate.Range(min=0, max=24 * 3600 * 1000)
+    )
+    version = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=0),
+        metadata={"description": "The card's version from /reviews/due"},
+    )
+    mode = fields.String(
+        load_default="review",
+        validate=validate.OneOf(["review", "practice"]),
+        metadata={"description": "practice grades without scheduling"},
+    )
+
+
+class IntervalsSchema(ma.Schema):
+    """Seconds until due for each rating."""
+
+    again = fields.Integer(required=True)
+    hard = fields.Integer(required=True)
+    good = fields.Integer(required=True)
+    easy = fields.Integer(required=True)
+
+
+class AnswerResultSchema(ma.Schema):
+    """The graded answer and the card's next schedule."""
+
+    question_id = fields.String(required=True)
+    mode = fields.String(required=True)
+    correct = fields.Boolean(
+        allow_none=True, required=True, metadata={"description": "null for flashcards"}
+    )
+    expected = fields.Raw(required=True)
+    explanation = fields.String(required=True)
+    feedback = fields.List(fields.String(), required=True)
+    details = fields.Dict(required=True)
+    rating = fields.String(required=True)
+    card = fields.Nested(CardSchema, required=True)
+    next_due = fields.AwareDateTime(allow_none=True, required=True)
+    intervals = fields.Nested(IntervalsSchema, required=True)
+
+
+class UndoRequestSchema(StrictSchema):
+    """Undo the last answer on a card."""
+
+    version = fields.Integer(load_default=None, strict=True)
+
+
+class ReviewLogSchema(ma.Schema):
+    """One logged review (never deleted; undo marks it)."""
+
+    id = fields.Integer(required=True)
+    question_id = fields.String(required=True)
+    rating = fields.String(required=True)
+    answer = fields.Raw(allow_none=True, required=True)
+    correct = fields.Boolean(allow_none=True, required=True)
+    elapsed_ms = fields.Integer(allow_none=True, required=True)
+    reviewed_at = fields.AwareDateTime(required=True)
+    state_before = fields.Dict(allow_none=True, required=True)
+    state_after = fields.Dict(required=True)
+    undone_at = fields.AwareDateTime(allow_none=True, required=True)
+
+
+class ReviewLogPageSchema(ma.Schema):
+    """A page of review history, newest first."""
+
+    items = fields.List(fields.Nested(ReviewLogSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class MasterySchema(ma.Schema):
+    """Mastery of a group of questions."""
+
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    questions = fields.Integer(required=True)
+    seen = fields.Integer(required=True)
+    mastered = fields.Integer(required=True, metadata={"description": "stability >= 21 days"})
+    retrievability = fields.Float(allow_none=True, required=True)
+    score = fields.Float(
+        required=True,
+        metadata={
+            "description": "Expected share of the questions recalled now (unseen count as 0)"
+        },
+    )
+
+
+class DomainProgressSchema(MasterySchema):
+    """A domain's mastery and its competencies'."""
+
+    weight = fields.Integer(required=True)
+    competencies = fields.List(fields.Nested(MasterySchema), required=True)
+
+
+class ProgressSchema(ma.Schema):
+    """The learner's progress."""
+
+    domains = fields.List(fields.Nested(DomainProgressSchema), required=True)
+    streak_days = fields.Integer(required=True)
+    reviews_today = fields.Integer(required=True)
+    due_today = fields.Integer(required=True)
+    cards_seen = fields.Integer(required=True)
+    true_retention = fields.Float(allow_none=True, required=True)
+    true_retention_reviews = fields.Integer(required=True)
+    readiness = fields.Float(required=True, metadata={"description": "0-100, see README"})
+
+
+class ForecastQuerySchema(StrictSchema):
+    """How many days to forecast."""
+
+    days = fields.Integer(load_default=30, validate=validate.Range(min=1, max=365))
+
+
+class ForecastDaySchema(ma.Schema):
+    """Due count on one local day."""
+
+    date = fields.Date(required=True)
+    due = fields.Integer(required=True)
+
+
+class ForecastSchema(ma.Schema):
+    """Due counts per day in the learner's timezone."""
+
+    items = fields.List(fields.Nested(ForecastDaySchema), required=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..domain import content_rules
 from ..domain.errors import NotFound, Unavailable
-from ..domain.model import Course
+from ..domain.model import Course, Question
 from .ports import Clock, UnitOfWork
 
 
@@ -105,6 +105,35 @@ class CourseView:
                 "sections": section_items,
                 "question_count": sum(x["question_count"] for x in section_items),
             }
+        # Questions in course order, with their answers (never sent before an answer).
+        qcomps: dict[str, list[str]] = {}
+        for question_id, comp_id in snap.get("question_competencies", ()):
+            qcomps.setdefault(question_id, []).append(comp_id)
+        numbers = {ch.id: ch.number for ch in snap["chapters"]}
+        self.questions: dict[str, Question] = {}
+        for q in sorted(
+            snap.get("questions", ()),
+            key=lambda q: (numbers.get(q.chapter_id, 1 << 30), q.position),
+        ):
+            if q.chapter_id not in numbers:
+                continue
+            self.questions[q.id] = Question(
+                id=q.id,
+                chapter_id=q.chapter_id,
+                section_id=q.section_id,
+                position=q.position,
+                type=q.type,
+                prompt=q.prompt,
+                answer=q.answer,
+                explanation=q.explanation,
+                competencies=tuple(ordered(qcomps.get(q.id, []))),
+                difficulty=q.difficulty,
+                choices=tuple(q.choices) if q.choices is not None else None,
+                hint=q.hint,
+                expected_seconds=q.expected_seconds,
+            )
+        self.question_order = list(self.questions)
+        self.competency_domain = {c.id: c.domain_id for c in snap["competencies"]}
         self.chapter_list = [
             {k: v for k, v in c.items() if k not in ("sections", "objectives")}
             | {"section_count": len(c["sections"])}
@@ -131,6 +160,13 @@ class CourseView:
                 for d in snap["domains"]
             ],
         }
+
+    def question(self, question_id: str) -> Question:
+        """A live question, or NotFound."""
+        try:
+            return self.questions[question_id]
+        except KeyError:
+            raise NotFound(f"there is no question {question_id!r}") from None
 
     def chapter(self, chapter_id: str) -> dict[str, Any]:
         """One chapter with its sections, or NotFound."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any, Protocol
 
 from ..domain.accounts import Learner
 from ..domain.model import Course
+from ..domain.scheduling import CardState
 
 
 class Clock(Protocol):
@@ -79,3 +81,18 @@ class UnitOfWork(Protocol):
     def __exit__(self, *exc: object) -> None: ...  # pragma: no cover - protocol
 
     def commit(self) -> None: ...  # pragma: no cover - protocol
+
+
+@dataclasses.dataclass(frozen=True)
+class CardRecord:
+    """A stored card: its id, question, FSRS state and version (for compare-and-set)."""
+
+    id: int
+    question_id: str
+    card: CardState
+    version: int
+    introduced_at: dt.datetime
+
+
+class CardConflict(Exception):
+    """A card write lost a race: another request changed or created the card first."""

@@ -37,7 +37,8 @@ def test_removed_question_is_retired_not_deleted_and_learners_stay(api, services
     qfile = content_copy / "chapters/01-basics/questions.yaml"
     text = qfile.read_text()
     start = text.index("- id: basics-pod-smallest")
-    qfile.write_text(text[:start])
+    end = text.find("- id:", start + 1)
+    qfile.write_text(text[:start] + (text[end:] if end > 0 else ""))
     counts = services.content.load(content_copy)
     assert counts["retired_questions"] == 1
     rows = questions(services)
@@ -102,8 +103,8 @@ def test_check_prints_coverage(app):
     result = app.test_cli_runner().invoke(args=["content", "check", "--partial"])
     assert result.exit_code == 0, result.output
     line = next(x for x in result.output.splitlines() if x.startswith("observability/probes"))
-    assert line.split()[1:3] == ["1", "1"] and "single_choice 1" in line
-    assert "1 chapters, 2 sections, 3 questions" in result.output
+    assert line.split()[1:3] == ["1", "3"] and "single_choice 1" in line
+    assert "1 chapters, 2 sections, 6 questions" in result.output
 
 
 def test_retired_section_disappears_from_reads(services, content_copy):
@@ -124,4 +125,4 @@ def test_check_fails_below_the_course_minimums(app):
     result = app.test_cli_runner().invoke(args=["content", "check"])
     assert result.exit_code == 1
     assert "below minimum: design-build/images: no section teaches it" in result.output
-    assert "below minimum: course: 3 questions, at least 250" in result.output
+    assert "below minimum: course: 6 questions, at least 250" in result.output

@@ -63,6 +63,7 @@ def test_valid_questions_have_no_problems(changes):
         ({"type": "true_false", "choices": None, "answer": "yes"}, "answer"),
         ({"type": "short_answer", "choices": None, "answer": "NodePort"}, "answer"),
         ({"type": "kubectl", "choices": None, "answer": ["get pods"]}, "answer"),
+        ({"type": "kubectl", "choices": None, "answer": ["kubectl get pods 'unclosed"]}, "answer"),
         ({"type": "flashcard", "choices": None, "answer": ""}, "answer"),
         ({"type": "true_false", "answer": True}, "choices"),
         ({"expected_seconds": 1}, "expected_seconds"),
