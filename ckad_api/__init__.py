@@ -18,6 +18,7 @@ from .domain.errors import DomainError
 from .http.errors import ProblemApi, is_json_mimetype, problem
 from .services.accounts import AccountService
 from .services.content import ContentService
+from .services.labs import LabService
 from .services.ports import Clock, SystemClock
 from .services.reviews import ReviewService
 
@@ -36,6 +37,7 @@ class Services:
     accounts: AccountService
     content: ContentService
     reviews: ReviewService
+    labs: LabService
 
 
 def create_app(
@@ -69,6 +71,8 @@ def create_app(
         },
     )
     app.json.sort_keys = False
+    # The API is token-based: no cookie session is ever read or written, so skip the work.
+    app.session_interface = _NoSessions()
     app.url_map.strict_slashes = True
 
     engine = make_engine(settings.database_url)
@@ -83,12 +87,19 @@ def create_app(
 
     content_service = ContentService(
         write_uow,
+        read_uow,
         clock,
         content_files.read_content,
         markdown.render_markdown,
-        markdown.plain_text,
-        search.SearchIndex,
+        search.SearchIndex.from_sections,
         settings.content_poll_seconds,
+    )
+    labs = LabService(
+        write_uow,
+        clock,
+        content_service,
+        cluster_reader=_cluster_reader(settings),
+        namespace_pattern=settings.lab_namespace_pattern,
     )
     services = Services(
         settings=settings,
@@ -105,7 +116,14 @@ def create_app(
         ),
         content=content_service,
         # Fuzzing spreads reviews out in real use; tests need exact, repeatable intervals.
-        reviews=ReviewService(write_uow, clock, content_service, fuzz=settings.env != "test"),
+        reviews=ReviewService(
+            write_uow,
+            clock,
+            content_service,
+            fuzz=settings.env != "test",
+            manifest_grader=labs.grade_manifest_question,
+        ),
+        labs=labs,
     )
     app.extensions["ckad"] = services
 
@@ -118,14 +136,48 @@ def create_app(
     return app
 
 
+class _NoSessions(flask.sessions.SecureCookieSessionInterface):
+    """Flask's session machinery, switched off (no cookies on a bearer-token API)."""
+
+    def open_session(self, app, request):
+        return None
+
+    def make_null_session(self, app):
+        return flask.sessions.NullSession()
+
+    def save_session(self, app, session, response):
+        return None
+
+
+def _cluster_reader(settings: Settings):
+    """A factory for the shared cluster reader, or None when no cluster is configured."""
+    import os
+
+    if not settings.kubeconfig and not os.environ.get("KUBERNETES_SERVICE_HOST"):
+        return None
+    reader = None
+
+    def get():
+        nonlocal reader
+        if reader is None:
+            from .adapters.kube import ClusterReader
+
+            reader = ClusterReader(
+                settings.kubeconfig, settings.kube_context, timeout=settings.kube_timeout
+            )
+        return reader
+
+    return get
+
+
 def _register_http(app: flask.Flask, settings: Settings) -> None:
-    from .http import accounts, course, reviews, service
+    from .http import accounts, course, labs, reviews, service
 
     api = ProblemApi(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Token from /auth/token"}
     )
-    for blp in (service.blp, accounts.blp, course.blp, reviews.blp):
+    for blp in (service.blp, accounts.blp, course.blp, reviews.blp, labs.blp):
         api.register_blueprint(blp)
     app.register_blueprint(service.assets)
     if settings.cors_origins:

@@ -156,7 +156,65 @@ def learner_create(username: str, admin: bool, email: str | None, password: str)
     click.echo(f"created {learner.role} {learner.username} (id {learner.id})")
 
 
+lab_cli = AppGroup("lab", help="Verify labs, for course authors and instructors.")
+
+
+@lab_cli.command("verify")
+@click.argument("lab_id")
+@click.option(
+    "--manifests",
+    "manifests_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A YAML file of manifests to grade.",
+)
+@click.option("--namespace", help="A namespace to read from the cluster.")
+@click.option(
+    "--kubeconfig",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Kubeconfig for --namespace (default: CKAD_KUBECONFIG or in-cluster).",
+)
+@click.option("--context", help="A context of the kubeconfig.")
+def lab_verify(
+    lab_id: str,
+    manifests_file: Path | None,
+    namespace: str | None,
+    kubeconfig: str | None,
+    context: str | None,
+) -> None:
+    """Grade manifests or a namespace against LAB_ID's rubric; exit 1 unless it passes."""
+    if (manifests_file is None) == (namespace is None):
+        raise click.UsageError("give exactly one of --manifests FILE or --namespace NS")
+    services = _services()
+    reader = None
+    try:
+        if namespace is not None and kubeconfig:
+            from .adapters.kube import ClusterReader
+
+            reader = ClusterReader(kubeconfig, context, timeout=services.settings.kube_timeout)
+        result = services.labs.evaluate(
+            lab_id,
+            manifests=manifests_file.read_text(encoding="utf-8") if manifests_file else None,
+            namespace=namespace,
+            reader=reader,
+        )
+    except DomainError as exc:
+        click.echo(f"error: {exc.detail}", err=True)
+        sys.exit(2)
+    finally:
+        if reader is not None:
+            reader.close()
+    width = max(len(c["id"]) for c in result["checks"])
+    for check in result["checks"]:
+        click.echo(f"{check['id']:<{width}}  {check['status']:<7}  {check['title']}")
+        if check["status"] == "failed":
+            click.echo(f"{'':<{width}}           {check['message']}")
+    for warning in result["warnings"]:
+        click.echo(f"warning: {warning}")
+    click.echo(f"score {result['score']}  {'PASSED' if result['passed'] else 'NOT PASSED'}")
+    sys.exit(0 if result["passed"] else 1)
+
+
 def register(app: flask.Flask) -> None:
     """Attach the command groups to `app`."""
-    for group in (db_cli, content_cli, learner_cli):
+    for group in (db_cli, content_cli, learner_cli, lab_cli):
         app.cli.add_command(group)

@@ -42,7 +42,11 @@ class Settings:
     # CKAD_CONTENT_POLL_SECONDS: how often a worker checks whether another process reloaded
     # the content (one tiny query at most this often, never per request).
     content_poll_seconds: float = 1.0
-    kubeconfig: str | None = None  # CKAD_KUBECONFIG (lab verification, later)
+    kubeconfig: str | None = None  # CKAD_KUBECONFIG: kubeconfig for verifying namespaces
+    kube_context: str | None = None  # CKAD_KUBE_CONTEXT: a context of that kubeconfig
+    kube_timeout: float = 5.0  # CKAD_KUBE_TIMEOUT: seconds per Kubernetes API request
+    # CKAD_LAB_NAMESPACE: the namespace bound to a learner by default
+    lab_namespace_pattern: str = "ckad-{username}"
     slack_signing_secret: str | None = None  # CKAD_SLACK_SIGNING_SECRET (Slack app, later)
     slack_bot_token: str | None = None  # CKAD_SLACK_BOT_TOKEN (Slack app, later)
     redis_url: str | None = None  # CKAD_REDIS_URL (shared rate limits, later)
@@ -84,6 +88,13 @@ class Settings:
             except ValueError:
                 raise ConfigError("CKAD_CONTENT_POLL_SECONDS must be a number") from None
         text("CKAD_KUBECONFIG", "kubeconfig")
+        text("CKAD_KUBE_CONTEXT", "kube_context")
+        text("CKAD_LAB_NAMESPACE", "lab_namespace_pattern")
+        if e.get("CKAD_KUBE_TIMEOUT"):
+            try:
+                values["kube_timeout"] = float(e["CKAD_KUBE_TIMEOUT"])
+            except ValueError:
+                raise ConfigError("CKAD_KUBE_TIMEOUT must be a number of seconds") from None
         text("CKAD_SLACK_SIGNING_SECRET", "slack_signing_secret")
         text("CKAD_SLACK_BOT_TOKEN", "slack_bot_token")
         text("CKAD_REDIS_URL", "redis_url")
@@ -98,6 +109,8 @@ class Settings:
             raise ConfigError(
                 f"CKAD_ENV must be one of {', '.join(ENVIRONMENTS)}, got {self.env!r}"
             )
+        if "{username}" not in self.lab_namespace_pattern:
+            raise ConfigError("CKAD_LAB_NAMESPACE must contain {username}")
         if self.production:
             if self.secret_key == DEV_SECRET_KEY:
                 raise ConfigError(

@@ -13,13 +13,14 @@ from typing import Any
 
 import yaml
 
-from ..domain import content_rules
+from ..domain import content_rules, rubric
 from ..domain.model import (
     DEFAULT_EXPECTED_SECONDS,
     Chapter,
     Competency,
     Course,
     Domain,
+    Lab,
     Question,
     Section,
 )
@@ -275,6 +276,70 @@ class _Reader:
         questions = self.read_questions(folder / "questions.yaml", data["id"])
         return data, sections, questions
 
+    # -- labs ------------------------------------------------------------------------------
+    def read_labs(self, competency_ids: set[str], chapter_ids: set[str]) -> list[Lab]:
+        labs_dir = self.root / "labs"
+        if not labs_dir.exists():
+            return []
+        labs = []
+        for folder in sorted(p for p in labs_dir.iterdir() if p.is_dir()):
+            lab = self.read_lab(folder, competency_ids, chapter_ids)
+            if lab:
+                labs.append(lab)
+        return labs
+
+    def read_text(self, path: Path) -> str | None:
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return None
+        self.digest.update(self.rel(path).encode() + b"\0" + raw + b"\0")
+        return raw.decode("utf-8", "replace")
+
+    def read_lab(self, folder: Path, competency_ids: set[str], chapter_ids: set[str]):
+        path = folder / "lab.yaml"
+        data = self.load_yaml(path)
+        if data is None or not self.require_mapping(path, data, "lab"):
+            return None
+        problems = content_rules.lab_problems(data, folder.name, competency_ids, chapter_ids)
+        checks, check_problems = rubric.compile_checks(data.get("checks") or [])
+        self.report(path, data, problems)
+        raw_checks = data.get("checks") if isinstance(data.get("checks"), list) else []
+        for field, message in check_problems:
+            self.problem(path, self._check_line(data, raw_checks, field), field, message)
+        solution = self.read_text(folder / "solution.yaml")
+        if solution is None:
+            self.problem(folder / "solution.yaml", 1, "solution", "every lab needs a solution")
+        start = self.read_text(folder / "start.yaml") if (folder / "start.yaml").exists() else None
+        if problems or check_problems or solution is None:
+            return None
+        reads = set(data.get("reads") or []) | {c.target.kind for c in checks if c.target}
+        return Lab(
+            id=data["id"],
+            title=data["title"].strip(),
+            chapter_id=data["chapter"],
+            competencies=tuple(data["competencies"]),
+            difficulty=data["difficulty"],
+            summary=data["summary"].strip(),
+            instructions=data["instructions"].strip(),
+            hints=tuple(data.get("hints") or ()),
+            checks=tuple(checks),
+            raw_checks=tuple(_plain(c) for c in raw_checks),
+            reads=tuple(sorted(reads)),
+            solution=solution,
+            start=start,
+            source=self.rel(path),
+        )
+
+    def _check_line(self, data: Any, raw_checks: list[Any], field: str) -> int:
+        # Problems name `checks.<id>.<field>`: point at that check, or at `checks:`.
+        parts = field.split(".")
+        if len(parts) >= 2:
+            for raw in raw_checks:
+                if isinstance(raw, dict) and str(raw.get("id")) == parts[1]:
+                    return self.line_of(raw, parts[2] if len(parts) > 2 else "id")
+        return self.line_of(data, "checks")
+
     def read(self) -> ReadResult:
         meta, domains = self.read_course_meta()
         competency_ids = {c.id for d in domains for c in d.competencies}
@@ -356,6 +421,7 @@ class _Reader:
                     questions=tuple(q for q, _ in questions),
                 )
             )
+        labs = self.read_labs(competency_ids, set(chapter_ids))
         for qpath, questions in pending_questions:
             for q, raw in questions:
                 if q.section_id not in section_ids:
@@ -376,6 +442,7 @@ class _Reader:
             kubernetes_version=str(meta["kubernetes_version"]),
             domains=tuple(domains),
             chapters=tuple(chapters),
+            labs=tuple(labs),
         )
         return ReadResult(course, [], checksum)
 

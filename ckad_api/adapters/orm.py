@@ -253,3 +253,43 @@ class ReviewLogRow(Base):
     state_before: Mapped[dict[str, Any]] = mapped_column(JSON)
     state_after: Mapped[dict[str, Any]] = mapped_column(JSON)
     undone_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class LabRow(Base):
+    """A lab as authored: instructions, rubric checks and the reference solution."""
+
+    __tablename__ = "labs"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    chapter_id: Mapped[str] = mapped_column(ForeignKey("chapters.id"))
+    competencies: Mapped[list[str]] = mapped_column(JSON)
+    difficulty: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text)
+    instructions_md: Mapped[str] = mapped_column(Text)
+    instructions_html: Mapped[str] = mapped_column(Text)
+    hints: Mapped[list[str]] = mapped_column(JSON)
+    checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    reads: Mapped[list[str]] = mapped_column(JSON)
+    solution: Mapped[str] = mapped_column(Text)
+    start: Mapped[str | None] = mapped_column(Text)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LabAttemptRow(Base):
+    """One verification of a lab by a learner: every check's outcome, kept for history."""
+
+    __tablename__ = "lab_attempts"
+    __table_args__ = (Index("ix_lab_attempts_learner_lab", "learner_id", "lab_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    lab_id: Mapped[str] = mapped_column(ForeignKey("labs.id"))
+    source: Mapped[str] = mapped_column(String(16))
+    namespace: Mapped[str | None] = mapped_column(String(63))
+    score: Mapped[float] = mapped_column(Float)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    results: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    warnings: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

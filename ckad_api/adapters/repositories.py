@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,6 +18,8 @@ from .orm import (
     CompetencyRow,
     ContentStateRow,
     DomainRow,
+    LabAttemptRow,
+    LabRow,
     LearnerRow,
     QuestionCompetencyRow,
     QuestionRow,
@@ -291,6 +293,37 @@ class SqlContentRepository:
                 row.retired = True
                 counts["retired_questions"] += 1
 
+        labs = {r.id: r for r in s.scalars(select(LabRow))}
+        live_labs = set()
+        for position, lab in enumerate(course.labs):
+            upsert(
+                LabRow,
+                lab.id,
+                dict(
+                    id=lab.id,
+                    position=position,
+                    title=lab.title,
+                    chapter_id=lab.chapter_id,
+                    competencies=list(lab.competencies),
+                    difficulty=lab.difficulty,
+                    summary=lab.summary,
+                    instructions_md=lab.instructions,
+                    instructions_html=html[f"lab:{lab.id}"],
+                    hints=list(lab.hints),
+                    checks=list(lab.raw_checks),
+                    reads=list(lab.reads),
+                    solution=lab.solution,
+                    start=lab.start,
+                    retired=False,
+                ),
+                labs,
+            )
+            live_labs.add(lab.id)
+        for key, row in labs.items():
+            if key not in live_labs and not row.retired:
+                row.retired = True
+        counts["labs"] = len(live_labs)
+
         # Link tables are derived from the files: rebuild them for what is live.
         s.execute(delete(SectionCompetencyRow))
         s.execute(delete(QuestionCompetencyRow))
@@ -360,6 +393,9 @@ class SqlContentRepository:
             .where(QuestionRow.retired.is_(False))
             .order_by(QuestionRow.chapter_id, QuestionRow.position)
         ).all()
+        labs = s.scalars(
+            select(LabRow).where(LabRow.retired.is_(False)).order_by(LabRow.position)
+        ).all()
         question_comps = s.execute(
             select(QuestionCompetencyRow.question_id, QuestionCompetencyRow.competency_id)
         ).all()
@@ -367,6 +403,7 @@ class SqlContentRepository:
             "state": state,
             "questions": questions,
             "question_competencies": question_comps,
+            "labs": labs,
             "domains": domains,
             "competencies": comps,
             "chapters": chapters,
@@ -374,6 +411,53 @@ class SqlContentRepository:
             "section_competencies": section_comps,
             "question_counts": dict(question_counts),
         }
+
+
+class SqlAttemptRepository:
+    """Owner of `lab_attempts`."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, **values: Any) -> LabAttemptRow:
+        """Store an attempt; returns the row with its id."""
+        row = LabAttemptRow(**values)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def page(
+        self, learner_id: int, lab_id: str, before_id: int | None, limit: int
+    ) -> list[LabAttemptRow]:
+        """The learner's attempts at a lab, newest first."""
+        stmt = select(LabAttemptRow).where(
+            LabAttemptRow.learner_id == learner_id, LabAttemptRow.lab_id == lab_id
+        )
+        if before_id:
+            stmt = stmt.where(LabAttemptRow.id < before_id)
+        return list(self.session.scalars(stmt.order_by(LabAttemptRow.id.desc()).limit(limit)))
+
+    def count(self, learner_id: int, lab_id: str) -> int:
+        """How many attempts the learner made at a lab."""
+        return self.session.scalar(
+            select(func.count())
+            .select_from(LabAttemptRow)
+            .where(LabAttemptRow.learner_id == learner_id, LabAttemptRow.lab_id == lab_id)
+        )
+
+    def summary(self, learner_id: int) -> dict[str, tuple[int, float, bool]]:
+        """Per lab: (attempts, best score, ever passed) for the learner."""
+        rows = self.session.execute(
+            select(
+                LabAttemptRow.lab_id,
+                func.count(),
+                func.max(LabAttemptRow.score),
+                func.max(case((LabAttemptRow.passed, 1), else_=0)),
+            )
+            .where(LabAttemptRow.learner_id == learner_id)
+            .group_by(LabAttemptRow.lab_id)
+        ).all()
+        return {lab_id: (n, best, bool(passed)) for lab_id, n, best, passed in rows}
 
 
 class SqlUnitOfWork:
@@ -388,6 +472,7 @@ class SqlUnitOfWork:
         self.tokens = SqlTokenRepository(self.session)
         self.content = SqlContentRepository(self.session)
         self.reviews = SqlReviewRepository(self.session)
+        self.attempts = SqlAttemptRepository(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -401,24 +486,55 @@ class SqlUnitOfWork:
 
 
 class SqlTokenLookup:
-    """The authentication hot path: one indexed Core query, no ORM session.
+    """The authentication hot path: one indexed query on a pooled DBAPI connection.
 
-    Kept separate from the session-based repositories because it runs on every request.
+    It runs on every authenticated request, so it skips SQLAlchemy's execution layer: the
+    statement is built with SQLAlchemy once, compiled for the engine's dialect, and then run
+    with the driver's own cursor (measured: about a fifth of the Core path's time).
     """
+
+    _TIMES = ("created_at", "updated_at", "expires_at", "revoked_at")
 
     def __init__(self, engine):
         self._engine = engine
         columns = [getattr(LearnerRow, f) for f in _LEARNER_FIELDS]
-        self._query = (
+        query = (
             select(*columns, AccessTokenRow.expires_at, AccessTokenRow.revoked_at)
             .join(LearnerRow, LearnerRow.id == AccessTokenRow.learner_id)
             .where(AccessTokenRow.token_hash == bindparam("token_hash"))
         )
+        compiled = query.compile(dialect=engine.dialect)
+        self._sql = str(compiled)
+        self._positional = bool(compiled.positional)
+        self._names = [*_LEARNER_FIELDS, "expires_at", "revoked_at"]
 
     def lookup(self, token_hash: str, now: dt.datetime) -> Learner | None:
         """The learner owning this unexpired, unrevoked token, or None."""
-        with self._engine.connect() as conn:
-            row = conn.execute(self._query, {"token_hash": token_hash}).first()
-        if row is None or row.revoked_at is not None or row.expires_at <= now:
+        params = (token_hash,) if self._positional else {"token_hash": token_hash}
+        conn = self._engine.raw_connection()
+        try:
+            cursor = conn.cursor()
+            cursor.execute(self._sql, params)
+            raw = cursor.fetchone()
+            cursor.close()
+        finally:
+            conn.close()  # back to the pool
+        if raw is None:
             return None
-        return learner_from_row(row)
+        row = dict(zip(self._names, raw, strict=True))
+        for name in self._TIMES:
+            row[name] = _utc(row[name])
+        if row["revoked_at"] is not None or row["expires_at"] <= now:
+            return None
+        return Learner(**{f: row[f] for f in _LEARNER_FIELDS})
+
+
+def _utc(value: Any) -> dt.datetime | None:
+    """A driver's timestamp (SQLite gives text) as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)

@@ -54,6 +54,26 @@ class SearchIndex:
                 corpus, update_vocab=True, return_as="ids", show_progress=False
             )
             self._retriever.index(ids, show_progress=False)
+        # Sentences and their stems are prepared once: snippets are the costly part of a
+        # search otherwise (stemming every word of every hit on every query).
+        self._sentences = [self._split(d.text) for d in docs]
+
+    @classmethod
+    def from_sections(cls, rows: list[tuple[str, str, str, str]]) -> SearchIndex:
+        """An index over (section_id, chapter_id, title, Markdown body) rows."""
+        from .markdown import plain_text
+
+        return cls(
+            [SearchDoc(sid, cid, title, *plain_text(body)) for sid, cid, title, body in rows]
+        )
+
+    def _split(self, text: str) -> list[tuple[str, frozenset[str]]]:
+        sentences = [s for s in _SENTENCE.split(text) if s.strip()] or [text]
+        out = []
+        for sentence in sentences:
+            words = [w.lower() for w in _WORD.findall(sentence)]
+            out.append((sentence, frozenset(self._stemmer.stemWords(words))))
+        return out
 
     def _stems(self, text: str) -> set[str]:
         words = [w.lower() for w in _WORD.findall(text)]
@@ -76,19 +96,19 @@ class SearchIndex:
             if score <= 0:
                 continue
             doc = self.docs[int(index)]
-            hits.append(SearchHit(doc, float(score), self.snippet(doc.text, stems)))
+            hits.append(SearchHit(doc, float(score), self._snippet(int(index), stems)))
         return hits
 
-    def snippet(self, text: str, stems: set[str]) -> str:
-        """The passage of `text` with the most query words, escaped, matches in <mark>."""
-        sentences = [s for s in _SENTENCE.split(text) if s.strip()] or [text]
+    def _snippet(self, index: int, stems: set[str]) -> str:
+        """The passage of a doc with the most query words, escaped, matches in <mark>."""
+        sentences = self._sentences[index]
         best, best_score = 0, -1
-        for i, sentence in enumerate(sentences):
-            found = {self._stemmer.stemWord(w.lower()) for w in _WORD.findall(sentence)} & stems
-            if len(found) > best_score:
-                best, best_score = i, len(found)
-        passage = sentences[best]
-        for following in sentences[best + 1 :]:
+        for i, (_, sentence_stems) in enumerate(sentences):
+            found = len(sentence_stems & stems)
+            if found > best_score:
+                best, best_score = i, found
+        passage = sentences[best][0]
+        for following, _ in sentences[best + 1 :]:
             if len(passage) >= SNIPPET_CHARS:
                 break
             passage = f"{passage} {following}"

@@ -107,9 +107,61 @@ def _answer_problems(qtype: Any, choices: Any, answer: Any) -> list[Problem]:
                     return [("answer", f"the grader cannot parse {command!r}: {exc.detail}")]
     if qtype == "flashcard" and not _is_text(answer):
         return [("answer", "must be the text of the back of the card")]
-    if qtype == "manifest" and not isinstance(answer, (dict, list)):
-        return [("answer", "must be the rubric checks for the manifest")]
+    if qtype == "manifest":
+        raw = answer.get("checks") if isinstance(answer, dict) else answer
+        if not isinstance(raw, list) or not raw:
+            return [("answer", "must be the rubric checks for the manifest (answer.checks)")]
+        from . import rubric  # the rubric compiler is heavy to import; only manifests need it
+
+        _, problems = rubric.compile_checks(raw)
+        return [("answer", f"{field}: {message}") for field, message in problems[:3]]
     return []
+
+
+KNOWN_LAB_FIELDS = {
+    "id",
+    "title",
+    "chapter",
+    "competencies",
+    "difficulty",
+    "summary",
+    "instructions",
+    "hints",
+    "checks",
+    "reads",
+}
+
+
+def lab_problems(
+    raw: dict[str, Any], folder: str, competency_ids: set[str], chapter_ids: set[str]
+) -> list[Problem]:
+    """Check a lab's own fields (its checks are checked by the rubric compiler)."""
+    problems = id_problems(raw.get("id"))
+    if raw.get("id") != folder:
+        problems.append(("id", f"must equal its folder name {folder!r}"))
+    for field in ("title", "summary", "instructions"):
+        if not _is_text(raw.get(field)):
+            problems.append((field, "is required and must be non-empty text"))
+    if raw.get("chapter") not in chapter_ids:
+        problems.append(("chapter", f"unknown chapter {raw.get('chapter')!r}"))
+    comps = raw.get("competencies")
+    if not isinstance(comps, list) or not comps or any(c not in competency_ids for c in comps):
+        problems.append(("competencies", "must be a non-empty list of known competency ids"))
+    difficulty = raw.get("difficulty")
+    if not isinstance(difficulty, int) or isinstance(difficulty, bool) or not 1 <= difficulty <= 3:
+        problems.append(("difficulty", f"must be 1, 2 or 3, got {difficulty!r}"))
+    hints = raw.get("hints", [])
+    if not isinstance(hints, list) or not all(_is_text(h) for h in hints):
+        problems.append(("hints", "must be a list of texts"))
+    reads = raw.get("reads", [])
+    if not isinstance(reads, list) or not all(isinstance(k, str) for k in reads):
+        problems.append(("reads", "must be a list of kinds"))
+    if not isinstance(raw.get("checks"), list) or not raw["checks"]:
+        problems.append(("checks", "a lab needs at least one check"))
+    unknown = set(raw) - KNOWN_LAB_FIELDS
+    if unknown:
+        problems.append((sorted(unknown)[0], "is not a lab field"))
+    return problems
 
 
 def coverage(course: Course) -> dict[str, dict[str, Any]]:

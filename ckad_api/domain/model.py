@@ -84,6 +84,26 @@ class Chapter:
 
 
 @dataclasses.dataclass(frozen=True)
+class Lab:
+    """A hands-on task graded by a rubric; `checks` are compiled rubric checks."""
+
+    id: str
+    title: str
+    chapter_id: str
+    competencies: tuple[str, ...]
+    difficulty: int
+    summary: str
+    instructions: str  # Markdown
+    hints: tuple[str, ...]
+    checks: tuple[Any, ...]
+    raw_checks: tuple[dict[str, Any], ...]
+    reads: tuple[str, ...]  # every kind the checks read (LISTed from a cluster)
+    solution: str  # multi-document YAML, shown only after an attempt
+    start: str | None = None  # a starting manifest, for labs that begin broken
+    source: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
 class Course:
     """The whole course as authored: domains, competencies and chapters."""
 
@@ -93,6 +113,7 @@ class Course:
     kubernetes_version: str
     domains: tuple[Domain, ...]
     chapters: tuple[Chapter, ...]
+    labs: tuple[Lab, ...] = ()
 
     def competency_ids(self) -> list[str]:
         """Every competency id in course order."""

@@ -437,3 +437,113 @@ class ForecastSchema(ma.Schema):
     """Due counts per day in the learner's timezone."""
 
     items = fields.List(fields.Nested(ForecastDaySchema), required=True)
+
+
+# -- labs -------------------------------------------------------------------------------
+class LabSummarySchema(ma.Schema):
+    """A lab in the list, with the caller's attempts."""
+
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    chapter_id = fields.String(required=True)
+    competencies = fields.List(fields.String(), required=True)
+    difficulty = fields.Integer(required=True)
+    summary = fields.String(required=True)
+    check_count = fields.Integer(required=True)
+    attempts = fields.Integer(required=True)
+    best_score = fields.Float(allow_none=True, required=True)
+    passed = fields.Boolean(required=True)
+
+
+class LabListSchema(ma.Schema):
+    """Every lab."""
+
+    items = fields.List(fields.Nested(LabSummarySchema), required=True)
+
+
+class LabCheckInfoSchema(ma.Schema):
+    """What a check requires (its rule stays on the server)."""
+
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    live = fields.Boolean(required=True, metadata={"description": "needs a live cluster"})
+    weight = fields.Integer(required=True)
+    hint = fields.String(required=True)
+
+
+class LabSchema(ma.Schema):
+    """A lab's task."""
+
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    chapter_id = fields.String(required=True)
+    competencies = fields.List(fields.String(), required=True)
+    difficulty = fields.Integer(required=True)
+    summary = fields.String(required=True)
+    instructions = fields.String(required=True, metadata={"description": "Markdown"})
+    instructions_html = fields.String(required=True, metadata={"description": "Sanitised HTML"})
+    hints = fields.List(fields.String(), required=True)
+    start = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Starting manifest, for labs that begin broken"},
+    )
+    checks = fields.List(fields.Nested(LabCheckInfoSchema), required=True)
+
+
+class VerifyRequestSchema(StrictSchema):
+    """What to verify: the live namespace, or pasted manifests."""
+
+    source = fields.String(required=True, validate=validate.OneOf(["cluster", "manifests"]))
+    manifests = fields.String(
+        load_default=None,
+        validate=validate.Length(max=512_000),
+        metadata={"description": "Multi-document YAML (source manifests)"},
+    )
+    namespace = fields.String(
+        load_default=None,
+        metadata={"description": "Admins only: verify another namespace (source cluster)"},
+    )
+
+
+class CheckResultSchema(ma.Schema):
+    """One check's outcome."""
+
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["passed", "failed", "skipped"]))
+    message = fields.String(required=True, metadata={"description": "Found versus expected"})
+    hint = fields.String(allow_none=True, required=True)
+    weight = fields.Integer(required=True)
+
+
+class AttemptSchema(ma.Schema):
+    """A verification of a lab."""
+
+    attempt_id = fields.Integer(required=True)
+    lab_id = fields.String(required=True)
+    source = fields.String(required=True)
+    namespace = fields.String(allow_none=True, required=True)
+    score = fields.Float(required=True, metadata={"description": "0-100, weighted"})
+    passed = fields.Boolean(required=True)
+    checks = fields.List(fields.Nested(CheckResultSchema), required=True)
+    warnings = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "Schema problems in submitted manifests"},
+    )
+    created_at = fields.AwareDateTime(required=True)
+
+
+class AttemptPageSchema(ma.Schema):
+    """A page of attempts, newest first."""
+
+    items = fields.List(fields.Nested(AttemptSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class SolutionSchema(ma.Schema):
+    """A lab's reference solution."""
+
+    lab_id = fields.String(required=True)
+    solution = fields.String(required=True, metadata={"description": "Multi-document YAML"})

@@ -8,13 +8,14 @@ run by another process reaches every worker within that time without a query per
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..domain import content_rules
+from ..domain import content_rules, rubric
 from ..domain.errors import NotFound, Unavailable
 from ..domain.model import Course, Question
 from .ports import Clock, UnitOfWork
@@ -29,22 +30,35 @@ class CheckReport:
     course: Course | None
 
 
+@dataclasses.dataclass(frozen=True)
+class LabView:
+    """A loaded lab and its compiled checks."""
+
+    row: Any
+    checks: tuple[Any, ...]
+
+    @property
+    def id(self) -> str:
+        """The lab id."""
+        return self.row.id
+
+
 class CourseView:
     """An immutable picture of the loaded course, shaped for the read routes."""
 
     def __init__(
         self,
         snap: dict[str, Any],
-        plain_text: Callable[[str], tuple[str, str]],
         make_index: Callable[[list[Any]], Any],
     ):
         state = snap["state"]
         self.checksum: str = state.checksum
         self.version: str = state.version
-        self._plain_text = plain_text
         self._make_index = make_index
         self._index = None
         self._index_lock = threading.Lock()
+        # Bounded per view: a content reload starts a fresh cache with the fresh view.
+        self._search_cached = functools.lru_cache(maxsize=512)(self._search)
         # Per-view cache of encoded responses; dies with the view when content changes.
         self.cache: dict[Any, Any] = {}
 
@@ -134,6 +148,13 @@ class CourseView:
             )
         self.question_order = list(self.questions)
         self.competency_domain = {c.id: c.domain_id for c in snap["competencies"]}
+        # Labs with their rubric compiled once per content version (compiling is not free).
+        self.labs: dict[str, LabView] = {}
+        for row in snap.get("labs", ()):
+            checks, problems = rubric.compile_checks(row.checks)
+            if problems:  # content load refuses broken rubrics; a stale row must not serve
+                continue
+            self.labs[row.id] = LabView(row, tuple(checks))
         self.chapter_list = [
             {k: v for k, v in c.items() if k not in ("sections", "objectives")}
             | {"section_count": len(c["sections"])}
@@ -161,6 +182,13 @@ class CourseView:
             ],
         }
 
+    def lab(self, lab_id: str) -> LabView:
+        """A live lab, or NotFound."""
+        try:
+            return self.labs[lab_id]
+        except KeyError:
+            raise NotFound(f"there is no lab {lab_id!r}") from None
+
     def question(self, question_id: str) -> Question:
         """A live question, or NotFound."""
         try:
@@ -183,16 +211,14 @@ class CourseView:
             raise NotFound(f"there is no section {section_id!r}") from None
 
     def search(self, query: str, limit: int) -> list[dict[str, Any]]:
-        """Sections ranked by BM25 with highlighted snippets."""
+        """Sections ranked by BM25 with highlighted snippets (repeated queries are cached)."""
+        return self._search_cached(" ".join(query.split()).lower(), limit)
+
+    def _search(self, query: str, limit: int) -> list[dict[str, Any]]:
         with self._index_lock:
             if self._index is None:
-                from ..adapters.search import SearchDoc
-
                 self._index = self._make_index(
-                    [
-                        SearchDoc(s.id, chapter_id, s.title, *self._plain_text(s.body_md))
-                        for s, chapter_id in self._search_rows
-                    ]
+                    [(s.id, chapter_id, s.title, s.body_md) for s, chapter_id in self._search_rows]
                 )
         return [
             {
@@ -212,18 +238,18 @@ class ContentService:
     def __init__(
         self,
         uow: Callable[[], UnitOfWork],
+        read_uow: Callable[[], UnitOfWork],
         clock: Clock,
         read_content: Callable[[Path], Any],
         render: Callable[[str], str],
-        plain_text: Callable[[str], tuple[str, str]],
         make_index: Callable[[list[Any]], Any],
         poll_seconds: float = 1.0,
     ):
         self._uow = uow
+        self._read_uow = read_uow
         self._clock = clock
         self._read = read_content
         self._render = render
-        self._plain_text = plain_text
         self._make_index = make_index
         self._poll = poll_seconds
         self._view: CourseView | None = None
@@ -243,6 +269,7 @@ class ContentService:
             raise ContentProblems(result.problems)
         course: Course = result.course
         html = {s.id: self._render(s.body_md) for ch in course.chapters for s in ch.sections}
+        html.update({f"lab:{lab.id}": self._render(lab.instructions) for lab in course.labs})
         with self._uow() as uow:
             counts = uow.content.replace_course(course, html, result.checksum, self._clock.now())
             uow.commit()
@@ -257,7 +284,7 @@ class ContentService:
 
     def loaded_checksum(self) -> str | None:
         """The checksum of the content in the database (one query), or None."""
-        with self._uow() as uow:
+        with self._read_uow() as uow:
             state = uow.content.state()
             return state.checksum if state else None
 
@@ -274,13 +301,21 @@ class ContentService:
             if checksum is None:
                 raise Unavailable("no course content is loaded; run `flask content load`")
             if self._view is None or self._view.checksum != checksum:
-                with self._uow() as uow:
-                    snap = uow.content.snapshot()
-                if snap is None:  # pragma: no cover - removed between the two reads
-                    raise Unavailable("no course content is loaded")
-                self._view = CourseView(snap, self._plain_text, self._make_index)
+                self._view = self._build_view()
             self._checked_at = now
             return self._view
+
+    def _build_view(self) -> CourseView:
+        # The snapshot is several reads; a load committed between them would mix two
+        # versions, so the checksum is read again afterwards and the snapshot retaken.
+        for _ in range(5):
+            with self._read_uow() as uow:
+                snap = uow.content.snapshot()
+            if snap is None:
+                raise Unavailable("no course content is loaded")
+            if self.loaded_checksum() == snap["state"].checksum:
+                return CourseView(snap, self._make_index)
+        raise Unavailable("the course content is being reloaded; try again")
 
 
 class ContentProblems(Exception):

@@ -16,7 +16,7 @@ def test_chapters_and_chapter(api, client):
     headers = api.auth()
     chapters = client.get("/api/v1/chapters", headers=headers).get_json()["items"]
     assert [c["id"] for c in chapters] == ["basics"]
-    assert chapters[0]["section_count"] == 2 and chapters[0]["question_count"] == 6
+    assert chapters[0]["section_count"] == 2 and chapters[0]["question_count"] == 7
     chapter = client.get("/api/v1/chapters/basics", headers=headers).get_json()
     assert [s["id"] for s in chapter["sections"]] == ["basics-pods", "basics-deployments"]
     assert chapter["objectives"] == ["Tell a Pod from a Deployment"]

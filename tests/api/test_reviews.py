@@ -15,7 +15,14 @@ ORDER = [
     "basics-smallest-unit",
     "basics-liveness-card",
     "basics-pod-smallest",
+    "basics-write-deployment",
 ]
+MANIFEST = (
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n"
+    "  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n"
+    "      labels: {app: web}\n    spec:\n      containers:\n        - name: web\n"
+    "          image: docker.io/library/nginx:1.27\n"
+)
 RIGHT = {
     "basics-probe-traffic": {"answer": 1},
     "basics-create-deployment": {"answer": "k create deploy web --replicas 3 --image=nginx:1.27"},
@@ -23,6 +30,7 @@ RIGHT = {
     "basics-smallest-unit": {"answer": "pod"},
     "basics-liveness-card": {"rating": "good"},
     "basics-pod-smallest": {"answer": True},
+    "basics-write-deployment": {"answer": MANIFEST},
 }
 WRONG = {
     "basics-probe-traffic": {"answer": 0},
@@ -31,6 +39,7 @@ WRONG = {
     "basics-smallest-unit": {"answer": "container"},
     "basics-liveness-card": {"rating": "again"},
     "basics-pod-smallest": {"answer": False},
+    "basics-write-deployment": {"answer": MANIFEST.replace("replicas: 2", "replicas: 3")},
 }
 
 
@@ -91,6 +100,16 @@ def test_every_question_type_grades_right_and_wrong(client, learner):
 def test_wrong_answer_feedback_says_what_differs(client, learner):
     multi = answer(client, learner, "basics-probe-kinds", WRONG["basics-probe-kinds"])
     assert multi["correct"] is False and multi["feedback"]
+    manifest = answer(client, learner, "basics-write-deployment", WRONG["basics-write-deployment"])
+    assert manifest["correct"] is False
+    assert any("spec.replicas is 3, expected 2" in f for f in manifest["feedback"])
+    bad_yaml = client.post(
+        "/api/v1/reviews/basics-write-deployment/answer",
+        headers=learner,
+        json={"answer": "kind: [", "version": 1},
+    )
+    assert bad_yaml.status_code == 422
+    assert {"line", "column"} <= set(bad_yaml.get_json())
     kubectl = answer(
         client,
         learner,
@@ -235,7 +254,7 @@ def test_filters_by_chapter_and_competency(client, learner):
         "basics-probe-kinds",
         "basics-liveness-card",
     ]
-    assert len(due(client, learner, chapter="basics")) == 6
+    assert len(due(client, learner, chapter="basics")) == 7
     for query in ({"chapter": "nope"}, {"competency": "nope/nope"}):
         response = client.get("/api/v1/reviews/due", headers=learner, query_string=query)
         assert response.status_code == 404
@@ -249,7 +268,7 @@ def test_history_pages_and_export_is_json_lines(client, learner):
     rest = client.get(
         f"/api/v1/reviews/history?limit=4&cursor={page['next_cursor']}", headers=learner
     ).get_json()
-    assert len(rest["items"]) == 2 and rest["next_cursor"] is None
+    assert len(rest["items"]) == 3 and rest["next_cursor"] is None
     ids = [h["id"] for h in page["items"] + rest["items"]]
     assert ids == sorted(ids, reverse=True)
     export = client.get("/api/v1/reviews/export", headers=learner)
@@ -351,7 +370,7 @@ def test_progress_and_forecast_move_over_simulated_weeks(client, learner, clock)
         question_id = item["question"]["id"]
         answer(client, learner, question_id, RIGHT[question_id], version=item["card"]["version"])
     progress = client.get("/api/v1/progress", headers=learner).get_json()
-    assert progress["cards_seen"] == 6
+    assert progress["cards_seen"] == 7
     assert progress["reviews_today"] >= 1
     probes = next(
         c
