@@ -21,6 +21,7 @@ from .services.content import ContentService
 from .services.labs import LabService
 from .services.ports import Clock, SystemClock
 from .services.reviews import ReviewService
+from .services.tutor import TutorService
 
 API_VERSION = "1.0.0"
 
@@ -38,6 +39,7 @@ class Services:
     content: ContentService
     reviews: ReviewService
     labs: LabService
+    tutor: TutorService
 
 
 def create_app(
@@ -124,7 +126,9 @@ def create_app(
             manifest_grader=labs.grade_manifest_question,
         ),
         labs=labs,
+        tutor=None,  # set below: the tutor uses the other services
     )
+    services.tutor = TutorService(write_uow, clock, content_service, services.reviews, labs)
     app.extensions["ckad"] = services
 
     _register_http(app, settings)
@@ -171,13 +175,13 @@ def _cluster_reader(settings: Settings):
 
 
 def _register_http(app: flask.Flask, settings: Settings) -> None:
-    from .http import accounts, course, labs, reviews, service
+    from .http import accounts, chat, course, labs, reviews, service
 
     api = ProblemApi(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Token from /auth/token"}
     )
-    for blp in (service.blp, accounts.blp, course.blp, reviews.blp, labs.blp):
+    for blp in (service.blp, accounts.blp, course.blp, reviews.blp, labs.blp, chat.blp):
         api.register_blueprint(blp)
     app.register_blueprint(service.assets)
     if settings.cors_origins:

@@ -26,7 +26,15 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_CONTENT = ROOT / "tests" / "fixtures" / "content"
 REAL_CONTENT = ROOT / "content"
 PG_ENV = "CKAD_TEST_DATABASE_URL"
-LEARNER_TABLES = ("review_logs", "cards", "access_tokens", "learners")
+LEARNER_TABLES = (
+    "conversation_messages",
+    "conversations",
+    "lab_attempts",
+    "review_logs",
+    "cards",
+    "access_tokens",
+    "learners",
+)
 
 
 def pg_admin_url() -> str | None:

@@ -17,6 +17,8 @@ from .orm import (
     ChapterRow,
     CompetencyRow,
     ContentStateRow,
+    ConversationMessageRow,
+    ConversationRow,
     DomainRow,
     LabAttemptRow,
     LabRow,
@@ -460,6 +462,93 @@ class SqlAttemptRepository:
         return {lab_id: (n, best, bool(passed)) for lab_id, n, best, passed in rows}
 
 
+class SqlConversationRepository:
+    """Owner of `conversations` and `conversation_messages`."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def create(
+        self, conversation_id: str, learner_id: int, state: dict[str, Any], now: dt.datetime
+    ) -> ConversationRow:
+        """A new conversation."""
+        row = ConversationRow(
+            id=conversation_id,
+            learner_id=learner_id,
+            state=state,
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def get(self, conversation_id: str, learner_id: int) -> ConversationRow | None:
+        """The learner's conversation (another learner's is as good as missing)."""
+        return self.session.scalar(
+            select(ConversationRow).where(
+                ConversationRow.id == conversation_id, ConversationRow.learner_id == learner_id
+            )
+        )
+
+    def save_state(
+        self, conversation_id: str, expected_version: int, state: dict[str, Any], now: dt.datetime
+    ) -> bool:
+        """Compare-and-set the state; False when another message changed it first."""
+        result = self.session.execute(
+            update(ConversationRow)
+            .where(
+                ConversationRow.id == conversation_id, ConversationRow.version == expected_version
+            )
+            .values(state=state, version=expected_version + 1, updated_at=now)
+        )
+        return result.rowcount == 1
+
+    def add_message(
+        self,
+        conversation_id: str,
+        role: str,
+        text: str,
+        payload: dict[str, Any] | None,
+        now: dt.datetime,
+    ) -> ConversationMessageRow:
+        """Append a message."""
+        row = ConversationMessageRow(
+            conversation_id=conversation_id, role=role, text=text, payload=payload, created_at=now
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def messages(
+        self, conversation_id: str, after_id: int, limit: int
+    ) -> list[ConversationMessageRow]:
+        """Messages in order, after `after_id`."""
+        return list(
+            self.session.scalars(
+                select(ConversationMessageRow)
+                .where(
+                    ConversationMessageRow.conversation_id == conversation_id,
+                    ConversationMessageRow.id > after_id,
+                )
+                .order_by(ConversationMessageRow.id)
+                .limit(limit)
+            )
+        )
+
+    def page(self, learner_id: int, limit: int) -> list[ConversationRow]:
+        """The learner's conversations, most recent first."""
+        return list(
+            self.session.scalars(
+                select(ConversationRow)
+                .where(ConversationRow.learner_id == learner_id)
+                .order_by(ConversationRow.updated_at.desc())
+                .limit(limit)
+            )
+        )
+
+
 class SqlUnitOfWork:
     """One session and transaction; leaving without `commit()` rolls everything back."""
 
@@ -473,6 +562,7 @@ class SqlUnitOfWork:
         self.content = SqlContentRepository(self.session)
         self.reviews = SqlReviewRepository(self.session)
         self.attempts = SqlAttemptRepository(self.session)
+        self.conversations = SqlConversationRepository(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -28,6 +28,7 @@ class SearchDoc:
     title: str
     text: str  # prose of the section body (snippets come from here)
     code: str = ""  # code blocks: searchable, never shown as a snippet
+    extra: str = ""  # the section's review questions: learners' phrasing of its topics
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,10 +47,12 @@ class SearchIndex:
         self.docs = docs
         self._stemmer = Stemmer.Stemmer("english")
         self._tokenizer = Tokenizer(stemmer=self._stemmer, stopwords="en", lower=True)
-        self._retriever = bm25s.BM25()
+        # k1 = 2.0 rewards a section that uses a query word often; tuned on the tutor's
+        # evaluation set (tests/fixtures/tutor_eval.yaml) against the default 1.5.
+        self._retriever = bm25s.BM25(k1=2.0, b=0.75)
         if docs:
             # The title counts twice: a query naming a section's subject should find it first.
-            corpus = [f"{d.title} {d.title} {d.text} {d.code}" for d in docs]
+            corpus = [f"{d.title} {d.title} {d.text} {d.code} {d.extra}" for d in docs]
             ids = self._tokenizer.tokenize(
                 corpus, update_vocab=True, return_as="ids", show_progress=False
             )
@@ -57,14 +60,32 @@ class SearchIndex:
         # Sentences and their stems are prepared once: snippets are the costly part of a
         # search otherwise (stemming every word of every hit on every query).
         self._sentences = [self._split(d.text) for d in docs]
+        self._doc_stems = [
+            frozenset(
+                self._stemmer.stemWords(
+                    [w.lower() for w in _WORD.findall(f"{d.title} {d.text} {d.code}")]
+                )
+            )
+            for d in docs
+        ]
+        self._title_stems = [
+            frozenset(self._stemmer.stemWords([w.lower() for w in _WORD.findall(d.title)]))
+            for d in docs
+        ]
+        self.vocabulary = frozenset(
+            w.lower() for d in docs for w in _WORD.findall(f"{d.title} {d.text} {d.code}")
+        )
 
     @classmethod
-    def from_sections(cls, rows: list[tuple[str, str, str, str]]) -> SearchIndex:
-        """An index over (section_id, chapter_id, title, Markdown body) rows."""
+    def from_sections(cls, rows: list[tuple[str, str, str, str, str]]) -> SearchIndex:
+        """An index over (section_id, chapter_id, title, Markdown body, extra text) rows."""
         from .markdown import plain_text
 
         return cls(
-            [SearchDoc(sid, cid, title, *plain_text(body)) for sid, cid, title, body in rows]
+            [
+                SearchDoc(sid, cid, title, *plain_text(body), extra)
+                for sid, cid, title, body, extra in rows
+            ]
         )
 
     def _split(self, text: str) -> list[tuple[str, frozenset[str]]]:
@@ -98,6 +119,34 @@ class SearchIndex:
             doc = self.docs[int(index)]
             hits.append(SearchHit(doc, float(score), self._snippet(int(index), stems)))
         return hits
+
+    def rank(
+        self, query: str, limit: int, topic: list[str] | None = None
+    ) -> list[tuple[SearchDoc, float, float, float]]:
+        """Best sections for `query` with (score, share of the topic words the section has,
+        share of them in its title): the tutor's relevance signals. `topic` defaults to the
+        query's own words."""
+        if not self.docs:
+            return []
+        stems = self._stems(" ".join(topic) if topic else query)
+        if not stems:
+            return []
+        ids = self._tokenizer.tokenize(
+            [query], update_vocab=False, return_as="ids", show_progress=False
+        )
+        k = min(limit, len(self.docs))
+        results, scores = self._retriever.retrieve(ids, k=k, show_progress=False)
+        ranked = []
+        for index, score in zip(results[0], scores[0], strict=True):
+            if score <= 0:
+                continue
+            i = int(index)
+            coverage = len(stems & self._doc_stems[i]) / len(stems)
+            in_title = len(stems & self._title_stems[i]) / len(stems)
+            ranked.append((self.docs[i], float(score), coverage, in_title))
+        # A section whose title names the question's subject wins close calls.
+        ranked.sort(key=lambda r: -(r[1] * (1 + r[3])))
+        return ranked
 
     def _snippet(self, index: int, stems: set[str]) -> str:
         """The passage of a doc with the most query words, escaped, matches in <mark>."""

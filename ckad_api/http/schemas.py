@@ -547,3 +547,72 @@ class SolutionSchema(ma.Schema):
 
     lab_id = fields.String(required=True)
     solution = fields.String(required=True, metadata={"description": "Multi-document YAML"})
+
+
+# -- chat -------------------------------------------------------------------------------
+class CitationSchema(ma.Schema):
+    """A course section a reply quotes."""
+
+    section_id = fields.String(required=True)
+    title = fields.String(required=True)
+    chapter_id = fields.String(required=True)
+
+
+class ActionSchema(ma.Schema):
+    """A suggested next message."""
+
+    label = fields.String(required=True)
+    text = fields.String(required=True)
+
+
+class ChatQuestionSchema(ma.Schema):
+    """A question the tutor asks (never its answer)."""
+
+    id = fields.String(required=True)
+    type = fields.String(required=True)
+    prompt = fields.String(required=True)
+    choices = fields.List(fields.String(), allow_none=True, required=True)
+    number = fields.Integer(required=True)
+    of = fields.Integer(required=True)
+
+
+class ChatMessageSchema(ma.Schema):
+    """A message of a conversation."""
+
+    id = fields.Integer(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(["learner", "tutor"]))
+    text = fields.String(required=True, metadata={"description": "Markdown"})
+    intent = fields.String(allow_none=True, required=True)
+    citations = fields.List(fields.Nested(CitationSchema), required=True)
+    question = fields.Nested(ChatQuestionSchema, allow_none=True, required=True)
+    actions = fields.List(fields.Nested(ActionSchema), required=True)
+    result = fields.Dict(allow_none=True, required=True)
+    created_at = fields.AwareDateTime(required=True)
+
+
+class ConversationSchema(ma.Schema):
+    """A new conversation and its opening message."""
+
+    id = fields.String(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    messages = fields.List(fields.Nested(ChatMessageSchema), required=True)
+
+
+class ChatSendSchema(StrictSchema):
+    """What the learner says."""
+
+    text = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
+
+
+class ChatPageQuerySchema(StrictSchema):
+    """Messages after a cursor."""
+
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None)
+
+
+class ChatPageSchema(ma.Schema):
+    """Messages, oldest first."""
+
+    items = fields.List(fields.Nested(ChatMessageSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)

@@ -214,12 +214,24 @@ class CourseView:
         """Sections ranked by BM25 with highlighted snippets (repeated queries are cached)."""
         return self._search_cached(" ".join(query.split()).lower(), limit)
 
-    def _search(self, query: str, limit: int) -> list[dict[str, Any]]:
+    @property
+    def index(self):
+        """The search index over the sections (built on first use)."""
         with self._index_lock:
             if self._index is None:
+                asked: dict[str, list[str]] = {}
+                for q in self.questions.values():
+                    asked.setdefault(q.section_id, []).append(f"{q.prompt} {q.hint or ''}")
                 self._index = self._make_index(
-                    [(s.id, chapter_id, s.title, s.body_md) for s, chapter_id in self._search_rows]
+                    [
+                        (s.id, chapter_id, s.title, s.body_md, " ".join(asked.get(s.id, [])))
+                        for s, chapter_id in self._search_rows
+                    ]
                 )
+        return self._index
+
+    def _search(self, query: str, limit: int) -> list[dict[str, Any]]:
+        self.index  # noqa: B018 - build it
         return [
             {
                 "section_id": h.doc.section_id,

@@ -264,6 +264,12 @@ class ReviewService:
             ),
         )
 
+    def card_version(self, learner: Learner, question_id: str) -> int:
+        """The version to send with an answer to this card (0 before the first answer)."""
+        with self._uow() as uow:
+            row = uow.reviews.card(learner.id, question_id)
+        return row.version if row else 0
+
     # -- undo -------------------------------------------------------------------------------
     def undo(self, learner: Learner, question_id: str, version: int | None) -> CardView:
         """Restore the card to its state before the last (not yet undone) review."""
