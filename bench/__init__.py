@@ -7,6 +7,7 @@ latency per scenario, with each scenario's throughput as a ratio of the bare app
 Environment variables (all optional):
 
 - `BENCH_LEARNERS` (1000): learners seeded, each with one access token.
+- `BENCH_CARDS` (300): review cards seeded per learner (capped at the course's questions).
 - `BENCH_SECONDS` (10): measured duration of each scenario.
 - `BENCH_WARMUP_SECONDS` (2): unmeasured load before each scenario (0 disables it).
 - `BENCH_THREADS` (1) and `BENCH_CONNECTIONS` (8): wrk's `-t` and `-c`.
@@ -15,4 +16,6 @@ Environment variables (all optional):
   round by requests/s (3 or more smooth out a machine shared with other work).
 - `BENCH_SCENARIOS`: comma-separated scenario names to run (default: all; `bare` always runs,
   as every ratio needs it).
+- `BENCH_SKIP_SCALING`: `1` skips the due-latency scaling measurement run at the end
+  (`python -m bench.due_scaling`, which has its own `BENCH_SCALING_*` variables).
 """

@@ -13,12 +13,21 @@ OUT_DIR = BENCH_DIR / "out"
 DB_PATH = OUT_DIR / "bench.sqlite3"
 TOKENS_PATH = OUT_DIR / "tokens.txt"
 RESULTS_PATH = OUT_DIR / "results.json"
+ANSWERS_PATH = OUT_DIR / "answers.txt"  # the `answer` scenario's cards: token, question, ...
+VERIFY_BODY_PATH = OUT_DIR / "verify_body.json"  # the `verify` scenario's request body
+SCALING_RESULTS_PATH = OUT_DIR / "due_scaling.json"
 WRK_SCRIPT = BENCH_DIR / "wrk_script.lua"
 REAL_CONTENT = ROOT / "content"
+PARTIAL_CONTENT = OUT_DIR / "content"  # the real course minus labs that do not load yet
 FIXTURE_CONTENT = ROOT / "tests" / "fixtures" / "content"
 
-# The issue's target: a chapter read keeps at least this fraction of the bare app's rate.
-CHAPTER_TARGET_RATIO = 0.60
+# The issues' targets, as a fraction of the bare app's requests/s or as requests/s.
+CHAPTER_TARGET_RATIO = 0.60  # a chapter read, with or without a matching ETag
+DUE_TARGET_RATIO = 0.50  # GET /reviews/due?limit=20
+ANSWER_TARGET_RATIO = 0.30  # POST /reviews/{id}/answer
+VERIFY_TARGET_RPS = 100.0  # POST /labs/{id}/verify with 10 manifests, on 2 workers
+# `python -m bench.due_scaling`: the due query at 1M cards at most this many times its 10k time.
+DUE_SCALING_TARGET = 1.5
 
 
 class BenchConfigError(ValueError):
@@ -30,6 +39,7 @@ class BenchConfig:
     """How big the database is and how hard and long each scenario is loaded."""
 
     learners: int = 1000
+    cards_per_learner: int = 300
     seconds: int = 10
     warmup_seconds: int = 2
     threads: int = 1
@@ -37,6 +47,7 @@ class BenchConfig:
     workers: int = 2
     rounds: int = 1
     scenarios: tuple[str, ...] = ()  # empty: every scenario
+    skip_scaling: bool = False  # BENCH_SKIP_SCALING=1: no `bench.due_scaling` at the end
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> BenchConfig:
@@ -45,6 +56,7 @@ class BenchConfig:
         values: dict[str, object] = {}
         for var, field, minimum in (
             ("BENCH_LEARNERS", "learners", 1),
+            ("BENCH_CARDS", "cards_per_learner", 0),
             ("BENCH_SECONDS", "seconds", 1),
             ("BENCH_WARMUP_SECONDS", "warmup_seconds", 0),
             ("BENCH_THREADS", "threads", 1),
@@ -64,6 +76,7 @@ class BenchConfig:
             values[field] = number
         names = e.get("BENCH_SCENARIOS", "")
         values["scenarios"] = tuple(n.strip() for n in names.split(",") if n.strip())
+        values["skip_scaling"] = e.get("BENCH_SKIP_SCALING", "").strip() not in ("", "0")
         config = cls(**values)  # type: ignore[arg-type]
         if config.connections < config.threads:
             # wrk refuses fewer connections than threads; say so before starting servers.

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from .config import WRK_SCRIPT, BenchConfig
+from .config import ANSWERS_PATH, WRK_SCRIPT, BenchConfig
 from .scenarios import Scenario
 
 APT_TIMEOUT = 600  # seconds for each apt-get step
@@ -33,13 +33,18 @@ class WrkResult:
     non_2xx_3xx: int
     socket_errors: int
     unexpected_status: int
+    conflicts: int  # answer mode: 409s (stale versions), not counted as unexpected
     raw: dict[str, Any]
 
     @property
     def errors(self) -> int:
-        """Every failed or wrong answer: HTTP >= 400, socket errors, unexpected statuses."""
+        """Every failed or wrong answer: HTTP >= 400, socket errors, unexpected statuses.
+
+        An answer mode's 409s are counted apart (`conflicts`), though wrk counts them too.
+        """
         # A 4xx/5xx is also an unexpected status: count it once.
-        return max(self.non_2xx_3xx, self.unexpected_status) + self.socket_errors
+        http = max(self.non_2xx_3xx - self.conflicts, self.unexpected_status)
+        return http + self.socket_errors
 
 
 def _apt_get(*args: str) -> subprocess.CompletedProcess[str]:
@@ -95,8 +100,13 @@ def run_wrk(
     seconds: int,
 ) -> WrkResult:
     """Load `base_url` with `scenario` (already rendered) for `seconds`; the measured result."""
-    args = [str(tokens_path), str(scenario.expect_status)]
-    args += [f"path={p}" for p in scenario.paths]
+    args = [str(tokens_path), str(scenario.expect_status), f"method={scenario.method}"]
+    if scenario.answers:
+        args += [f"answers={ANSWERS_PATH}", f"threads={config.threads}"]
+    else:
+        args += [f"path={p}" for p in scenario.paths]
+    if scenario.body_file is not None:
+        args.append(f"body={scenario.body_file}")
     args += [f"header={k}: {v}" for k, v in scenario.headers.items()]
     cmd = [
         wrk,
@@ -132,5 +142,6 @@ def run_wrk(
         non_2xx_3xx=raw["non_2xx_3xx"],
         socket_errors=sum(raw["socket_errors"].values()),
         unexpected_status=raw["unexpected_status"],
+        conflicts=raw.get("conflicts", 0),
         raw=raw,
     )

@@ -6,28 +6,43 @@ import dataclasses
 import datetime as dt
 import os
 import platform
-import secrets
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
-from . import report
+from ckad_api.adapters.db import make_engine
+
+from . import cards, due_scaling, report
 from .config import (
+    ANSWERS_PATH,
     DB_PATH,
     OUT_DIR,
     REAL_CONTENT,
     RESULTS_PATH,
     ROOT,
+    SCALING_RESULTS_PATH,
     TOKENS_PATH,
     BenchConfig,
     BenchConfigError,
 )
 from .cpu import CpuSampler
-from .loadgen import LoadGenError, ensure_wrk, run_wrk, wrk_version
-from .scenarios import BARE, SCENARIOS, SERVICE, Scenario, discover, preflight
-from .seed import SeedError, database_url, migrate_and_load, remove_database, seed_learners
+from .loadgen import LoadGenError, WrkResult, ensure_wrk, run_wrk, wrk_version
+from .scenarios import BARE, SCENARIOS, SERVICE, Scenario, answer_lines, discover, preflight
+from .seed import (
+    SeedError,
+    database_url,
+    migrate_and_load,
+    remove_database,
+    seed_learners,
+    server_env,
+    write_private,
+)
 from .servers import GunicornServer, ServerError
+
+# More 409s than this share of an answer run's requests means the versions were not tracked.
+CONFLICT_SHARE = 0.01
 
 EXIT_OK, EXIT_BROKEN, EXIT_SETUP = 0, 1, 2
 
@@ -55,25 +70,9 @@ def select_scenarios(config: BenchConfig) -> list[Scenario]:
     return [s for s in SCENARIOS if s.name in config.scenarios or s.server == BARE]
 
 
-def server_env(content_dir: str) -> dict[str, str]:
-    """The environment of the CLI and the service: production, a fresh secret, the bench DB.
-
-    Inherited CKAD_* variables are dropped (the Makefile exports CKAD_DATABASE_URL for the
-    developer's own database, which the benchmark must never touch).
-    """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CKAD_")}
-    env.update(
-        CKAD_ENV="production",
-        # 36 random bytes -> 48 URL-safe characters; production refuses the dev secret.
-        CKAD_SECRET_KEY=secrets.token_urlsafe(36),
-        CKAD_DATABASE_URL=database_url(DB_PATH),
-        CKAD_CONTENT_DIR=content_dir,
-    )
-    return env
-
-
-def build_database(config: BenchConfig) -> dict[str, Any]:
-    """A fresh bench database with the course and `config.learners` learners; its facts."""
+def build_database(config: BenchConfig) -> tuple[dict[str, Any], list[cards.AnswerTarget]]:
+    """A fresh bench database with the course, learners and their cards; its facts and the
+    cards the `answer` scenario answers."""
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     remove_database(DB_PATH)
     env = server_env(str(REAL_CONTENT))
@@ -82,23 +81,92 @@ def build_database(config: BenchConfig) -> dict[str, Any]:
     if folder != REAL_CONTENT:
         _say(
             f"  NOTE: the real course in {REAL_CONTENT.relative_to(ROOT)}/ did not load; "
-            f"benchmarking the test fixtures in {folder.relative_to(ROOT)}/ instead"
+            f"benchmarking {folder.relative_to(ROOT)}/ instead"
         )
     _say(f"  {loaded} from {folder.relative_to(ROOT)}/")
     t1 = time.monotonic()
-    seed_learners(database_url(DB_PATH), config.learners, TOKENS_PATH)
+    url = database_url(DB_PATH)
+    tokens = seed_learners(url, config.learners, TOKENS_PATH)
     t2 = time.monotonic()
+    engine = make_engine(url)
+    try:
+        questions = cards.course_questions(engine)
+        per_learner = min(config.cards_per_learner, len(questions))
+        if per_learner < config.cards_per_learner:
+            _say(
+                f"  NOTE: the course has {len(questions)} questions: {per_learner} cards per "
+                f"learner instead of {config.cards_per_learner}"
+            )
+        seeded = cards.seed_cards(
+            engine, range(1, config.learners + 1), per_learner, questions, now=_now()
+        )
+    finally:
+        engine.dispose()
+    t3 = time.monotonic()
     _say(
         f"  migrated and loaded in {t1 - t0:.1f}s; {config.learners} learners and tokens "
-        f"inserted in {t2 - t1:.1f}s"
+        f"inserted in {t2 - t1:.1f}s; {seeded.cards} cards ({seeded.due_now} due now; "
+        + ", ".join(f"{n} {state}" for state, n in seeded.state_counts.items() if n)
+        + f") and {seeded.logs} review logs in {t3 - t2:.1f}s"
     )
+    write_answers(seeded.targets, tokens, {})
     return {
         "path": str(DB_PATH.relative_to(ROOT)),
         "content_dir": str(folder.relative_to(ROOT)),
         "content_fallback": folder != REAL_CONTENT,
         "content_loaded": loaded,
+        "questions": len(questions),
         "learners": config.learners,
-    }
+        "cards": seeded.cards,
+        "cards_per_learner": per_learner,
+        "cards_due_at_seeding": seeded.due_now,
+        "card_states": seeded.state_counts,
+        "review_logs": seeded.logs,
+        "answer_cards": len(seeded.targets),
+        "seconds": {
+            "migrate_and_load": round(t1 - t0, 1),
+            "learners": round(t2 - t1, 1),
+            "cards": round(t3 - t2, 1),
+        },
+    }, seeded.targets
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def write_answers(
+    targets: list[cards.AnswerTarget], tokens: list[str], versions: dict[tuple[int, str], int]
+) -> None:
+    """The `answer` scenario's card file, with each card's version from `versions` if there."""
+    write_private(
+        ANSWERS_PATH,
+        answer_lines(
+            [
+                (
+                    tokens[t.learner_id - 1],
+                    t.question_id,
+                    t.answer,
+                    versions.get((t.learner_id, t.question_id), t.version),
+                )
+                for t in targets
+            ]
+        ),
+    )
+
+
+def refresh_answers(targets: list[cards.AnswerTarget], tokens: list[str]) -> None:
+    """Rewrite the card file with the versions in the database now.
+
+    Each wrk run starts from this file: the previous run's answers moved the versions on
+    (and the answers still in flight when it stopped were never read back).
+    """
+    engine = make_engine(database_url(DB_PATH))
+    try:
+        versions = cards.changed_versions(engine)
+    finally:
+        engine.dispose()
+    write_answers(targets, tokens, versions)
 
 
 def measure(
@@ -106,21 +174,39 @@ def measure(
     scenarios: list[Scenario],
     servers: dict[str, GunicornServer],
     config: BenchConfig,
+    content_dir: Path,
+    targets: list[cards.AnswerTarget],
 ) -> tuple[list[report.Measurement], list[str]]:
     """Preflight and warm up each scenario, then measure them in turn, `config.rounds` times.
 
     Rounds interleave the scenarios, so a neighbour's burst of CPU use lands on one round of
     several scenarios rather than on every round of one; each scenario keeps its median round.
     """
-    token = TOKENS_PATH.read_text().split("\n", 1)[0]
-    context = discover(servers[SERVICE].base_url, token)
-    _say(f"  chapter {context['chapter_id']}, ETag {context['chapter_etag']}")
+    tokens = TOKENS_PATH.read_text().split()
+    token = tokens[0]
+    context = discover(servers[SERVICE].base_url, token, content_dir)
+    _say(
+        f"  chapter {context['chapter_id']}, ETag {context['chapter_etag']}; lab "
+        + (
+            f"{context['lab_id']} (10 manifests from {_shown(context['lab_solution'])})"
+            if "lab_id" in context
+            else "none with a solution"
+        )
+    )
+
+    def run(scenario: Scenario, seconds: int) -> WrkResult:
+        if scenario.answers:
+            refresh_answers(targets, tokens)
+        base_url = servers[scenario.server].base_url
+        return run_wrk(wrk, scenario, base_url, TOKENS_PATH, config, seconds)
+
     problems: list[str] = []
     ready: list[Scenario] = []
     for template in scenarios:
         scenario = template.render(context)
-        base_url = servers[scenario.server].base_url
-        found = preflight(scenario, base_url, token)
+        if scenario.answers:
+            refresh_answers(targets, tokens)
+        found = preflight(scenario, servers[scenario.server].base_url, token)
         if found:
             problems.extend(found)
             _say(f"  {scenario.name}: skipped, preflight failed")
@@ -128,7 +214,7 @@ def measure(
         if config.warmup_seconds:
             # Unmeasured: every worker builds its course view, search index and body cache
             # on first use; a steady state is what the numbers are about.
-            run_wrk(wrk, scenario, base_url, TOKENS_PATH, config, config.warmup_seconds)
+            run(scenario, config.warmup_seconds)
         ready.append(scenario)
 
     sampler = CpuSampler(s.pid for s in servers.values() if s.pid)
@@ -137,7 +223,7 @@ def measure(
         for scenario in ready:
             server = servers[scenario.server]
             sampler.start()
-            result = run_wrk(wrk, scenario, server.base_url, TOKENS_PATH, config, config.seconds)
+            result = run(scenario, config.seconds)
             usage = sampler.stop()
             measured = report.Round.of(result, usage, server.pid)
             runs[scenario.name].append(measured)
@@ -145,6 +231,7 @@ def measure(
                 f"  {f'round {number} ' if config.rounds > 1 else ''}{scenario.name:<12} "
                 f"{result.requests_per_s:9.1f} req/s  p50 {result.p50_ms:6.2f} ms  "
                 f"p99 {result.p99_ms:6.2f} ms  errors {result.errors}"
+                + (f"  409s {result.conflicts}" if scenario.answers else "")
                 + ("" if usage is None else f"  other cpu {usage.other_share:.0%}")
             )
             if result.errors:
@@ -152,8 +239,37 @@ def measure(
                     f"{scenario.name}: {result.non_2xx_3xx} non-2xx/3xx, "
                     f"{result.socket_errors} socket errors, {result.unexpected_status} "
                     f"unexpected statuses"
+                    + (f" ({result.conflicts} of them 409s)" if scenario.answers else "")
+                )
+            if scenario.answers and result.conflicts > CONFLICT_SHARE * max(result.requests, 1):
+                problems.append(
+                    f"{scenario.name}: {result.conflicts} of {result.requests} answers were "
+                    f"409 (stale version): the script lost track of the cards' versions"
                 )
     return [report.Measurement.of(s, runs[s.name]) for s in ready], problems
+
+
+def run_scaling(problems: list[str]) -> dict[str, Any] | None:
+    """`bench.due_scaling`, printed and written; its document (None when misconfigured)."""
+    try:
+        scaling_config = due_scaling.ScalingConfig.from_env()
+    except due_scaling.ScalingConfigError as exc:
+        problems.append(f"due scaling: {exc}")
+        return None
+    document, found = due_scaling.run(scaling_config)
+    problems.extend(found)
+    for line in due_scaling.report_lines(document):
+        _say(line)
+    report.write_json(SCALING_RESULTS_PATH, document)
+    return document
+
+
+def _shown(path: str) -> str:
+    """`path` relative to the repository when it is inside it."""
+    try:
+        return str(Path(path).relative_to(ROOT))
+    except ValueError:
+        return path
 
 
 def main() -> int:
@@ -172,7 +288,8 @@ def main() -> int:
         return EXIT_SETUP
     started = dt.datetime.now(dt.UTC)
     _say(
-        f"ckad-tutor bench: {config.learners} learners; wrk -t{config.threads} "
+        f"ckad-tutor bench: {config.learners} learners x {config.cards_per_learner} cards; "
+        f"wrk -t{config.threads} "
         f"-c{config.connections} -d{config.seconds}s (+{config.warmup_seconds}s warm-up); "
         f"gunicorn {config.workers} sync workers; {config.rounds} round(s); "
         f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
@@ -180,8 +297,8 @@ def main() -> int:
 
     _say("== database")
     try:
-        database = build_database(config)
-    except (SeedError, OSError) as exc:
+        database, targets = build_database(config)
+    except (SeedError, OSError, ValueError) as exc:
         print(f"bench: building the database failed: {exc}", file=sys.stderr)
         return EXIT_BROKEN
 
@@ -205,7 +322,9 @@ def main() -> int:
             server.wait_ready()
             _say(f"  {server.name} ready on {server.base_url} ({server.wsgi_app})")
         _say("== load")
-        results, problems = measure(wrk, scenarios, servers, config)
+        results, problems = measure(
+            wrk, scenarios, servers, config, ROOT / database["content_dir"], targets
+        )
     except (ServerError, LoadGenError, RuntimeError, OSError, ValueError, KeyError) as exc:
         problems.append(str(exc))
     finally:
@@ -225,6 +344,11 @@ def main() -> int:
         if noisy:
             _say()
             _say(noisy)
+    scaling = None
+    if not config.skip_scaling:
+        # After the servers stopped: in-process, it would compete with them for the CPUs.
+        _say()
+        scaling = run_scaling(problems)
     report.write_json(
         RESULTS_PATH,
         {
@@ -238,7 +362,8 @@ def main() -> int:
             "config": dataclasses.asdict(config),
             "database": database,
             "results": table_rows,
-            "chapter_target": {"ratio": report.CHAPTER_TARGET_RATIO, "passed": verdicts},
+            "targets_passed": verdicts,
+            "due_scaling": scaling,
             "problems": problems,
         },
     )

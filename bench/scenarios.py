@@ -1,20 +1,32 @@
 """What the benchmark requests: a data list, so a later endpoint is one more entry.
 
 Paths and header values are templates filled from the context `discover()` reads from the
-running service (for example `{chapter_id}` and `{chapter_etag}`).
+running service (for example `{chapter_id}`, `{chapter_etag}` and `{lab_id}`).
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+import yaml
+
 from . import bare
+from .config import (
+    ANSWER_TARGET_RATIO,
+    ANSWERS_PATH,
+    CHAPTER_TARGET_RATIO,
+    DUE_TARGET_RATIO,
+    VERIFY_BODY_PATH,
+    VERIFY_TARGET_RPS,
+)
 
 BARE = "bare"
 SERVICE = "service"
@@ -30,15 +42,38 @@ class Scenario:
     description: str
     headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
     expect_status: int = 200
-    chapter_read: bool = False  # held to the chapter-read target ratio
+    method: str = "GET"
+    body_file: Path | None = None  # the body of every request
+    # Answer mode (see wrk_script.lua): requests built from the cards in ANSWERS_PATH, whose
+    # versions the script tracks; `paths` is only what the table shows.
+    answers: bool = False
+    target_ratio: float | None = None  # held to at least this fraction of bare's req/s
+    target_rps: float | None = None  # held to at least this many req/s
+
+    @property
+    def target(self) -> str | None:
+        """The target in words, or None."""
+        if self.target_ratio is not None:
+            return f">= {self.target_ratio:.2f} of bare"
+        if self.target_rps is not None:
+            return f">= {self.target_rps:.0f} req/s"
+        return None
 
     def render(self, context: Mapping[str, str]) -> Scenario:
-        """This scenario with its templates filled from `context`."""
+        """This scenario with its templates filled from `context` (unknown names stay)."""
+        values = _Template(context)
         return dataclasses.replace(
             self,
-            paths=tuple(p.format_map(context) for p in self.paths),
-            headers={k: v.format_map(context) for k, v in self.headers.items()},
+            paths=tuple(p.format_map(values) for p in self.paths),
+            headers={k: v.format_map(values) for k, v in self.headers.items()},
         )
+
+
+class _Template(dict):
+    """Template values; a name missing from them stays `{name}`, for preflight to report."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
 
 
 SEARCH_QUERIES = (
@@ -62,7 +97,7 @@ SCENARIOS: list[Scenario] = [
         server=SERVICE,
         paths=("/api/v1/chapters/{chapter_id}",),
         description="GET a chapter, no If-None-Match (200 with the body)",
-        chapter_read=True,
+        target_ratio=CHAPTER_TARGET_RATIO,
     ),
     Scenario(
         name="chapter-304",
@@ -71,7 +106,7 @@ SCENARIOS: list[Scenario] = [
         headers={"If-None-Match": "{chapter_etag}"},
         expect_status=304,
         description="GET a chapter with a matching If-None-Match (304, no body)",
-        chapter_read=True,
+        target_ratio=CHAPTER_TARGET_RATIO,
     ),
     Scenario(
         name="search",
@@ -79,14 +114,47 @@ SCENARIOS: list[Scenario] = [
         paths=tuple(f"/api/v1/search?q={urllib.parse.quote_plus(q)}" for q in SEARCH_QUERIES),
         description=f"GET /api/v1/search, rotating {len(SEARCH_QUERIES)} queries",
     ),
+    Scenario(
+        name="due",
+        server=SERVICE,
+        paths=("/api/v1/reviews/due?limit=20",),
+        description="GET the 20 most urgent due cards of a random learner (300 cards each)",
+        target_ratio=DUE_TARGET_RATIO,
+    ),
+    Scenario(
+        name="answer",
+        server=SERVICE,
+        paths=("/api/v1/reviews/{question_id}/answer",),
+        method="POST",
+        answers=True,
+        description="POST the right choice to a learner's single_choice card, current version",
+        target_ratio=ANSWER_TARGET_RATIO,
+    ),
+    Scenario(
+        name="verify",
+        server=SERVICE,
+        paths=("/api/v1/labs/{lab_id}/verify",),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+        body_file=VERIFY_BODY_PATH,
+        description="POST 10 manifests (one YAML text) to a lab's verify",
+        target_rps=VERIFY_TARGET_RPS,
+    ),
 ]
+
+VERIFY_DOCUMENTS = 10
 
 
 def fetch(
-    url: str, headers: Mapping[str, str] | None = None, timeout: float = 10
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 10,
+    *,
+    method: str = "GET",
+    data: bytes | None = None,
 ) -> tuple[int, Mapping[str, str], bytes]:
-    """GET `url`: status, headers and body, whatever the status (urllib raises on 3xx/4xx)."""
-    request = urllib.request.Request(url, headers=dict(headers or {}))
+    """Request `url`: status, headers and body, whatever the status (urllib raises on 4xx)."""
+    request = urllib.request.Request(url, data=data, headers=dict(headers or {}), method=method)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as resp:
             return resp.status, resp.headers, resp.read()
@@ -95,8 +163,41 @@ def fetch(
             return exc.code, exc.headers, exc.read()
 
 
-def discover(service_url: str, token: str) -> dict[str, str]:
-    """The template values: the first chapter's id and its current ETag."""
+def lab_solution(content_dir: Path, lab_id: str) -> Path | None:
+    """The solution file of the lab `lab_id` in `content_dir`, or None."""
+    for lab_file in sorted((content_dir / "labs").glob("*/lab.yaml")):
+        solution = lab_file.parent / "solution.yaml"
+        try:
+            lab = yaml.safe_load(lab_file.read_text())
+        except (OSError, yaml.YAMLError):
+            continue
+        if isinstance(lab, dict) and lab.get("id") == lab_id and solution.is_file():
+            return solution
+    return None
+
+
+def ten_manifests(solution: str, count: int = VERIFY_DOCUMENTS) -> str:
+    """`count` YAML documents: the solution's objects, then renamed copies of them in turn."""
+    objects = [d for d in yaml.safe_load_all(solution) if isinstance(d, dict)]
+    if not objects:
+        raise RuntimeError("the lab's solution holds no object")
+    out = []
+    for n in range(count):
+        obj = copy.deepcopy(objects[n % len(objects)])
+        copy_number = n // len(objects)
+        if copy_number:
+            meta = obj.setdefault("metadata", {})
+            meta["name"] = f"{meta.get('name', 'object')}-copy{copy_number}"
+        out.append(obj)
+    return yaml.safe_dump_all(out, sort_keys=False)
+
+
+def discover(service_url: str, token: str, content_dir: Path) -> dict[str, str]:
+    """The template values: the first chapter's id and ETag, and a lab with a solution.
+
+    Also writes VERIFY_BODY_PATH, the `verify` scenario's body: ten manifests built from
+    that lab's solution (no lab: no `lab_id`, and `verify` fails its preflight).
+    """
     auth = {"Authorization": f"Bearer {token}"}
     status, _, body = fetch(f"{service_url}/api/v1/chapters", auth)
     if status != 200:
@@ -109,18 +210,58 @@ def discover(service_url: str, token: str) -> dict[str, str]:
     etag = headers.get("ETag")
     if status != 200 or not etag:
         raise RuntimeError(f"GET /api/v1/chapters/{chapter_id}: {status}, ETag {etag!r}")
-    return {"chapter_id": chapter_id, "chapter_etag": etag}
+    context = {"chapter_id": chapter_id, "chapter_etag": etag}
+    status, _, body = fetch(f"{service_url}/api/v1/labs", auth)
+    labs = json.loads(body).get("items", []) if status == 200 else []
+    for lab in labs:
+        solution = lab_solution(content_dir, lab["id"])
+        if solution is not None:
+            manifests = ten_manifests(solution.read_text())
+            VERIFY_BODY_PATH.write_text(json.dumps({"source": "manifests", "manifests": manifests}))
+            context["lab_id"] = lab["id"]
+            context["lab_solution"] = str(solution)
+            break
+    return context
+
+
+def answer_lines(rows: list[tuple[str, str, int, int]]) -> str:
+    """The answer mode's card file: `TOKEN QUESTION_ID CHOICE VERSION` per line."""
+    return "".join(
+        f"{token} {question} {choice} {version}\n" for token, question, choice, version in rows
+    )
 
 
 def preflight(scenario: Scenario, base_url: str, token: str) -> list[str]:
     """One request per path; the problems found (a wrong status would skew every number)."""
     problems = []
-    for path in scenario.paths:
-        headers = {**scenario.headers, "Authorization": f"Bearer {token}"}
-        status, _, body = fetch(base_url + path, headers)
+    requests: list[tuple[str, dict[str, str], bytes | None]] = []
+    if scenario.answers:
+        # The first card of the answer file, as its own learner.
+        first = ANSWERS_PATH.read_text().split("\n", 1)[0].split()
+        if len(first) != 4:
+            return [f"{scenario.name}: no card in {ANSWERS_PATH.name}"]
+        owner, question, choice, version = first
+        payload = {"answer": int(choice), "version": int(version), "elapsed_ms": 8000}
+        requests.append(
+            (
+                f"/api/v1/reviews/{question}/answer",
+                {"Authorization": f"Bearer {owner}", "Content-Type": "application/json"},
+                json.dumps(payload).encode(),
+            )
+        )
+    else:
+        data = scenario.body_file.read_bytes() if scenario.body_file else None
+        for path in scenario.paths:
+            headers = {**scenario.headers, "Authorization": f"Bearer {token}"}
+            requests.append((path, headers, data))
+    for path, headers, data in requests:
+        if "{" in path:
+            problems.append(f"{scenario.name}: {path} has an unfilled template")
+            continue
+        status, _, body = fetch(base_url + path, headers, method=scenario.method, data=data)
         if status != scenario.expect_status:
             problems.append(
-                f"{scenario.name}: GET {path} answered {status}, expected "
+                f"{scenario.name}: {scenario.method} {path} answered {status}, expected "
                 f"{scenario.expect_status}: {body[:200]!r}"
             )
     return problems

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import secrets
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -13,11 +15,11 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from sqlalchemy import insert
 
-from ckad_api.adapters.db import make_engine
+from ckad_api.adapters.db import WRITE_OPTION, make_engine
 from ckad_api.adapters.orm import AccessTokenRow, LearnerRow
 from ckad_api.services.accounts import TOKEN_BYTES, hash_token
 
-from .config import FIXTURE_CONTENT, REAL_CONTENT, ROOT
+from .config import DB_PATH, FIXTURE_CONTENT, PARTIAL_CONTENT, REAL_CONTENT, ROOT
 
 CLI_TIMEOUT = 300  # seconds; a migration or content load taking longer is broken
 TOKEN_TTL = dt.timedelta(days=30)
@@ -39,6 +41,23 @@ def remove_database(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
+def server_env(content_dir: str, db_path: Path = DB_PATH) -> dict[str, str]:
+    """The environment of the CLI and the service: production, a fresh secret, the bench DB.
+
+    Inherited CKAD_* variables are dropped (the Makefile exports CKAD_DATABASE_URL for the
+    developer's own database, which the benchmark must never touch).
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CKAD_")}
+    env.update(
+        CKAD_ENV="production",
+        # 36 random bytes -> 48 URL-safe characters; production refuses the dev secret.
+        CKAD_SECRET_KEY=secrets.token_urlsafe(36),
+        CKAD_DATABASE_URL=database_url(db_path),
+        CKAD_CONTENT_DIR=content_dir,
+    )
+    return env
+
+
 def _flask(args: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
     # The real CLI in a child process, exactly as an operator runs it (`flask ...`).
     return subprocess.run(
@@ -52,32 +71,75 @@ def _flask(args: list[str], env: Mapping[str, str]) -> subprocess.CompletedProce
     )
 
 
-def migrate_and_load(env: Mapping[str, str]) -> tuple[Path, str]:
-    """`flask db upgrade`, then `flask content load` of the real course, else the fixtures.
+PROBLEM_LINE = re.compile(r"^\S+:\d+: ")  # `path:line: what is wrong`, one per problem
+LAB_FOLDER = re.compile(r"(?:^|/)content/labs/([^/:\s]+)")
 
-    The real course is being written while this runs elsewhere and may not load; the test
-    fixtures always do. Returns the content folder loaded and the loader's summary line.
+
+def broken_labs(output: list[str]) -> set[str] | None:
+    """The lab folders a failed load blamed, or None when anything else was blamed too."""
+    labs = set()
+    for line in output:
+        if not PROBLEM_LINE.match(line):
+            continue
+        found = LAB_FOLDER.search(line.split(":", 1)[0])
+        if found is None:
+            return None
+        labs.add(found.group(1))
+    return labs or None
+
+
+def course_without_labs(labs: set[str], target: Path = PARTIAL_CONTENT) -> Path:
+    """A copy of the real course without the named lab folders (being written elsewhere)."""
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(
+        REAL_CONTENT,
+        target,
+        ignore=lambda folder, names: [
+            n for n in names if Path(folder).name == "labs" and n in labs
+        ],
+    )
+    return target
+
+
+def migrate_and_load(env: Mapping[str, str]) -> tuple[Path, str]:
+    """`flask db upgrade`, then `flask content load` of the real course, else a fallback.
+
+    The real course is being written while this runs elsewhere and may not load. When only
+    some labs are to blame, a copy of the course without them is loaded (every chapter and
+    question is still real, which the review scenarios need: 300 cards per learner); else
+    the test fixtures, which always load. Returns the content folder loaded and the
+    loader's summary line.
     """
     upgraded = _flask(["db", "upgrade"], env)
     if upgraded.returncode != 0:
         raise SeedError(f"flask db upgrade failed:\n{upgraded.stderr.strip()}")
     failures = []
-    for folder in (REAL_CONTENT, FIXTURE_CONTENT):
+    candidates = [REAL_CONTENT, FIXTURE_CONTENT]
+    while candidates:
+        folder = candidates.pop(0)
         loaded = _flask(["content", "load"], {**env, "CKAD_CONTENT_DIR": str(folder)})
         if loaded.returncode == 0:
             return folder, loaded.stdout.strip()
-        problems = loaded.stderr.strip().splitlines() or ["(no output)"]
+        problems = [
+            ln for ln in loaded.stderr.strip().splitlines() if "nothing was loaded" not in ln
+        ] or ["(no output)"]
         failures.append(f"{folder}:\n  " + "\n  ".join(problems[-20:]))
         print(
             f"  flask content load failed for {folder.relative_to(ROOT)}: "
             f"{problems[-1]} (first: {problems[0]})",
             flush=True,
         )
+        labs = broken_labs(problems) if folder == REAL_CONTENT else None
+        if labs:
+            print(f"  retrying without the lab(s) {', '.join(sorted(labs))}", flush=True)
+            candidates.insert(0, course_without_labs(labs))
     raise SeedError("flask content load failed for every content folder:\n" + "\n".join(failures))
 
 
-def seed_learners(db_url: str, count: int, tokens_path: Path) -> None:
-    """Insert `count` learners with one live token each; write the plain tokens, one a line.
+def seed_learners(db_url: str, count: int, tokens_path: Path | None) -> list[str]:
+    """Insert `count` learners (ids 1..count) with one live token each; the plain tokens.
+
+    They are also written to `tokens_path` (unless None), one a line.
 
     Registration through the API would spend an argon2 hash per learner (about 50 ms each);
     the benchmark only needs rows that authenticate, so one hash is shared by every learner
@@ -117,13 +179,21 @@ def seed_learners(db_url: str, count: int, tokens_path: Path) -> None:
     ]
     engine = make_engine(db_url)
     try:
-        with engine.begin() as conn:
+        # A writer's connection (BEGIN IMMEDIATE): otherwise every statement autocommits.
+        with engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
             for start in range(0, count, CHUNK):
                 conn.execute(insert(LearnerRow.__table__), learners[start : start + CHUNK])
             for start in range(0, count, CHUNK):
                 conn.execute(insert(AccessTokenRow.__table__), access[start : start + CHUNK])
     finally:
         engine.dispose()
-    tokens_path.write_text("".join(f"{t}\n" for t in tokens))
-    # Live credentials of a throwaway database, but credentials all the same.
-    os.chmod(tokens_path, 0o600)
+    if tokens_path is not None:
+        write_private(tokens_path, "".join(f"{t}\n" for t in tokens))
+    return tokens
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner reads: live credentials of a throwaway database, but
+    credentials all the same."""
+    path.write_text(text)
+    os.chmod(path, 0o600)
