@@ -221,6 +221,12 @@ def understand(text: str, in_quiz: bool, lab_ids: Iterable[str] = ()) -> Intent:
             return Intent("skip", clean)
         if HINT.match(clean):
             return Intent("hint", clean)
+        # Questions about the learner's standing are never answers; the quiz waits for them.
+        for pattern, kind in ((PROGRESS, "progress"), (DUE, "due"), (NEXT, "next")):
+            if pattern.search(clean):
+                return Intent(kind, clean)
+        if VERIFY.search(clean):
+            return Intent("verify", clean, lab=_lab_named(clean, lab_ids))
         if not QUIZ.search(clean):
             return Intent("answer", clean)
     if GREETINGS.match(clean):

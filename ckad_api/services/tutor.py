@@ -114,7 +114,19 @@ class TutorService:
                 return graded, {**state, "offered": None}
         state = {**state, "offered": None}
         handler = getattr(self, f"_on_{intent.kind}")
-        return handler(learner, intent, state)
+        reply, state = handler(learner, intent, state)
+        if in_quiz and state.get("mode") == "quiz" and intent.kind not in (*QUIZ_HANDLERS, "quiz"):
+            quiz = state["quiz"]
+            reply = t.Reply(
+                reply.intent,
+                f"{reply.text}\n\n_Back to question "
+                f"{quiz['index'] + 1} of {len(quiz['ids'])} when you are ready._",
+                reply.citations,
+                reply.question,
+                reply.actions,
+                reply.result,
+            )
+        return reply, state
 
     def _on_greeting(self, learner, intent, state):
         name = learner.display_name or learner.username

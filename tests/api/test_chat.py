@@ -101,6 +101,8 @@ def test_unclear_answer_asks_again_and_skip_stop(client, learner, conversation):
     assert "letter" in unclear["text"]
     skipped = say(client, learner, conversation, "skip")
     assert "readiness" in skipped["text"]
+    standing = say(client, learner, conversation, "how am i doing")
+    assert standing["intent"] == "progress" and "Back to question 2 of 2" in standing["text"]
     stopped = say(client, learner, conversation, "stop")
     assert stopped["intent"] == "stop"
     assert say(client, learner, conversation, "whats due")["intent"] == "due"
