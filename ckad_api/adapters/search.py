@@ -17,6 +17,7 @@ from bm25s.tokenization import Tokenizer
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'_-]*")
 _SENTENCE = re.compile(r"(?<=[.!?:])\s+")
 SNIPPET_CHARS = 220
+TITLE_WEIGHT = 1.0  # how much a title naming the query words lifts a section (tutor ranking)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,7 +146,7 @@ class SearchIndex:
             in_title = len(stems & self._title_stems[i]) / len(stems)
             ranked.append((self.docs[i], float(score), coverage, in_title))
         # A section whose title names the question's subject wins close calls.
-        ranked.sort(key=lambda r: -(r[1] * (1 + r[3])))
+        ranked.sort(key=lambda r: -(r[1] * (1 + TITLE_WEIGHT * r[3])))
         return ranked
 
     def _snippet(self, index: int, stems: set[str]) -> str:

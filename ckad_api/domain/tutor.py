@@ -86,6 +86,12 @@ of in on at to for from with without by about into over under and or but not no 
 vs versus between difference differences between explain tell show give use using used work
 works working way ways mean means meaning get set make makes thing things stuff pls please
 hi hey ok okay just really actually need want know like some any one two
+if then than out up down off am now right still after before got get gets never they them
+their come comes came see seen all every goes go going call calls find keep long does doesnt
+doesn't don't dont cant can't cannot wont won't isn't isnt happens happen happened why which
+step steps bad good considered safe correct ages forever exactly including both most parts
+also only very much more less same other another new old each per via anyway maybe thanks
+thank something anything everything someone way whats whys hows ever yet again already
 """.split()
 )
 

@@ -141,7 +141,8 @@ class TutorService:
         query, topic = t.normalise_query(text, index.vocabulary)
         if not topic:
             return [], topic, False
-        ranked = index.rank(query, limit, topic)
+        # Rank on the topic words alone: fillers ("what does", "whats the diff") only add noise.
+        ranked = index.rank(" ".join(topic), limit, topic)
         relevant = (
             bool(ranked)
             and ranked[0][2] >= MIN_COVERAGE
