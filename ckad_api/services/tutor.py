@@ -138,7 +138,7 @@ class TutorService:
     def rank(self, text: str, limit: int = 5) -> tuple[list[Any], list[str], bool]:
         """Sections for a question, its topic words, and whether the best one is relevant."""
         index = self._content.view().index
-        query, topic = t.normalise_query(text, index.vocabulary)
+        _, topic = t.normalise_query(text, index.vocabulary)
         if not topic:
             return [], topic, False
         # Rank on the topic words alone: fillers ("what does", "whats the diff") only add noise.
