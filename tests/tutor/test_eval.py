@@ -16,7 +16,7 @@ from tests.conftest import REAL_CONTENT, ROOT, prepare_database, settings_for
 
 EVAL = yaml.safe_load((ROOT / "tests" / "fixtures" / "tutor_eval.yaml").read_text())
 TARGETS = {"top1": 0.85, "top3": 0.95, "refusals": 0.90}
-FLOORS = {"top1": 0.83, "top3": 0.92, "refusals": 0.95}
+FLOORS = {"top1": 0.84, "top3": 0.93, "refusals": 0.95}
 
 
 @pytest.fixture(scope="module")
