@@ -136,3 +136,17 @@ class Forecast(MethodView):
     def get(self, query):
         """Due counts per day in the learner's timezone."""
         return {"items": services().reviews.forecast(current_learner(), query["days"])}
+
+
+@blp.route("/admin/learners/<int:learner_id>/progress")
+class LearnerProgress(MethodView):
+    """A learner's progress, for admins."""
+
+    @auth_required(blp)
+    @blp.response(200, s.ProgressSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, learner_id):
+        """The same figures the learner sees at /progress."""
+        learner = services().accounts.get_learner(current_learner(), learner_id)
+        return services().reviews.progress(learner)

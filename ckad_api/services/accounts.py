@@ -129,6 +129,15 @@ class AccountService:
         with self._uow() as uow:
             return uow.learners.page(after_id, limit)
 
+    def get_learner(self, actor: Learner, learner_id: int) -> Learner:
+        """A learner by id, for admins."""
+        _require_admin(actor)
+        with self._uow() as uow:
+            learner = uow.learners.get(learner_id)
+        if learner is None:
+            raise NotFound(f"learner {learner_id} does not exist")
+        return learner
+
     def admin_update(
         self, actor: Learner, learner_id: int, changes: dict[str, Any], version: int | None
     ) -> Learner:
