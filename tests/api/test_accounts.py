@@ -94,7 +94,7 @@ def test_expired_token_is_refused(api, client, services):
     with services.engine.begin() as conn:
         conn.execute(
             AccessTokenRow.__table__.update().values(
-                expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+                expires_at=services.clock.now() - dt.timedelta(seconds=1)
             )
         )
     response = client.get("/api/v1/me", headers=headers)
