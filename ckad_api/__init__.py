@@ -21,6 +21,7 @@ from .services.content import ContentService
 from .services.labs import LabService
 from .services.ports import Clock, SystemClock
 from .services.reviews import ReviewService
+from .services.slack import SlackService
 from .services.tutor import TutorService
 
 API_VERSION = "1.0.0"
@@ -40,6 +41,7 @@ class Services:
     reviews: ReviewService
     labs: LabService
     tutor: TutorService
+    slack: SlackService
 
 
 def create_app(
@@ -127,11 +129,17 @@ def create_app(
         ),
         labs=labs,
         tutor=None,  # set below: the tutor uses the other services
+        slack=None,  # set below: Slack uses the tutor
     )
     services.tutor = TutorService(write_uow, clock, content_service, services.reviews, labs)
+    services.slack = SlackService(write_uow, clock, services.tutor, services.reviews)
     app.extensions["ckad"] = services
 
     _register_http(app, settings)
+    from .http.observability import init_observability
+
+    init_observability(app, settings)
+    _register_slack(app, services)
     from . import cli
 
     cli.register(app)
@@ -174,7 +182,17 @@ def _cluster_reader(settings: Settings):
     return get
 
 
+def _register_slack(app: flask.Flask, services: Services) -> None:
+    """`POST /slack/events` (404 unless the Slack settings are given)."""
+    from . import slack
+    from .slack import views
+
+    slack.init_app(app, services)
+    app.register_blueprint(views.blp)
+
+
 def _register_http(app: flask.Flask, settings: Settings) -> None:
+    from . import web
     from .http import accounts, chat, course, labs, reviews, service
 
     api = ProblemApi(app)
@@ -184,6 +202,7 @@ def _register_http(app: flask.Flask, settings: Settings) -> None:
     for blp in (service.blp, accounts.blp, course.blp, reviews.blp, labs.blp, chat.blp):
         api.register_blueprint(blp)
     app.register_blueprint(service.assets)
+    app.register_blueprint(web.bp)
     if settings.cors_origins:
         CORS(
             app,
@@ -215,7 +234,9 @@ def _register_http(app: flask.Flask, settings: Settings) -> None:
         h.setdefault("X-Content-Type-Options", "nosniff")
         h.setdefault("X-Frame-Options", "DENY")
         h.setdefault("Referrer-Policy", "no-referrer")
-        if flask.request.path.startswith("/docs"):
+        if web.serves(flask.request.path):
+            h.setdefault("Content-Security-Policy", web.CONTENT_SECURITY_POLICY)
+        elif flask.request.path.startswith("/docs"):
             # Swagger UI's page uses an inline bootstrap script and inline styles.
             h.setdefault(
                 "Content-Security-Policy",

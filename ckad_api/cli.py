@@ -1,4 +1,4 @@
-"""Command line: `flask db ...`, `flask content ...`, `flask learner ...`."""
+"""Command line: `flask db ...`, `flask content ...`, `flask learner ...`, `flask slack ...`."""
 
 from __future__ import annotations
 
@@ -214,7 +214,78 @@ def lab_verify(
     sys.exit(0 if result["passed"] else 1)
 
 
+slack_cli = AppGroup("slack", help="The Slack app.")
+
+
+@slack_cli.command("remind")
+@click.option(
+    "--window",
+    type=click.IntRange(1, 24 * 60),
+    default=180,
+    show_default=True,
+    help="Minutes after a learner's chosen time in which a run still sends the reminder.",
+)
+def slack_remind(window: int) -> None:
+    """Send the daily reminders due now; run it every few minutes (a CronJob).
+
+    Each learner gets at most one reminder a local day, even when runs overlap.
+    """
+    import datetime as dt
+
+    from .slack import reminders, slack_app
+
+    bolt = slack_app(flask.current_app)
+    if bolt is None:
+        click.echo(
+            "error: Slack is not configured (CKAD_SLACK_SIGNING_SECRET, CKAD_SLACK_BOT_TOKEN)",
+            err=True,
+        )
+        sys.exit(2)
+    counts = _services().slack.remind(
+        reminders.sender(bolt.client),
+        window=dt.timedelta(minutes=window),
+        retryable=reminders.NOT_SENT,
+    )
+    click.echo(
+        f"sent {counts['sent']}, nothing due {counts['skipped']}, failed {counts['failed']}, "
+        f"already done today {counts['already']}"
+    )
+    if counts["failed"] and not counts["sent"]:
+        sys.exit(1)
+
+
+data_cli = AppGroup("data", help="Move learners' data between databases.")
+
+
+@data_cli.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def data_export(file: Path) -> None:
+    """Write every learner, card, review, attempt and conversation to FILE (JSON lines)."""
+    from .adapters.data_transfer import export_data
+
+    with file.open("w", encoding="utf-8") as out:
+        totals = export_data(_services().engine, out)
+    for table, figures in totals.items():
+        click.echo(f"{table:24} {figures['rows']:>8} rows  sha256 {figures['sha256'][:16]}")
+
+
+@data_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def data_import(file: Path) -> None:
+    """Load FILE into this (migrated, content-loaded, learner-empty) database; verify it."""
+    from .adapters.data_transfer import TransferError, import_data
+
+    try:
+        with file.open(encoding="utf-8") as source:
+            totals = import_data(_services().engine, source)
+    except TransferError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    for table, figures in totals.items():
+        click.echo(f"{table:24} {figures['rows']:>8} rows  checksum verified")
+
+
 def register(app: flask.Flask) -> None:
     """Attach the command groups to `app`."""
-    for group in (db_cli, content_cli, learner_cli, lab_cli):
+    for group in (db_cli, content_cli, learner_cli, lab_cli, slack_cli, data_cli):
         app.cli.add_command(group)

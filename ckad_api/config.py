@@ -49,7 +49,9 @@ class Settings:
     lab_namespace_pattern: str = "ckad-{username}"
     slack_signing_secret: str | None = None  # CKAD_SLACK_SIGNING_SECRET (Slack app, later)
     slack_bot_token: str | None = None  # CKAD_SLACK_BOT_TOKEN (Slack app, later)
-    redis_url: str | None = None  # CKAD_REDIS_URL (shared rate limits, later)
+    redis_url: str | None = None  # CKAD_REDIS_URL: shared rate-limit counters (else in memory)
+    rate_limits: bool = True  # CKAD_RATE_LIMITS=0 turns rate limiting off
+    request_logs: bool = True  # CKAD_REQUEST_LOGS=0 turns the per-request JSON log line off
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -98,6 +100,12 @@ class Settings:
         text("CKAD_SLACK_SIGNING_SECRET", "slack_signing_secret")
         text("CKAD_SLACK_BOT_TOKEN", "slack_bot_token")
         text("CKAD_REDIS_URL", "redis_url")
+        for var, field in (
+            ("CKAD_RATE_LIMITS", "rate_limits"),
+            ("CKAD_REQUEST_LOGS", "request_logs"),
+        ):
+            if e.get(var):
+                values[field] = e[var].lower() not in ("0", "false", "no", "off")
         values.update(overrides)
         settings = cls(**values)  # type: ignore[arg-type]
         settings.validate()

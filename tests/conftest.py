@@ -27,6 +27,10 @@ FIXTURE_CONTENT = ROOT / "tests" / "fixtures" / "content"
 REAL_CONTENT = ROOT / "content"
 PG_ENV = "CKAD_TEST_DATABASE_URL"
 LEARNER_TABLES = (
+    "slack_reminder_sends",
+    "slack_reminders",
+    "slack_link_codes",
+    "slack_identities",
     "conversation_messages",
     "conversations",
     "lab_attempts",
@@ -105,8 +109,14 @@ def pg_server():
 
 def settings_for(database_url: str, **overrides) -> Settings:
     """Settings for a test app."""
+    # Rate limits and request logs are off unless a test turns them on to test them.
     values = dict(
-        env="test", database_url=database_url, content_dir=FIXTURE_CONTENT, content_poll_seconds=0.0
+        env="test",
+        database_url=database_url,
+        content_dir=FIXTURE_CONTENT,
+        content_poll_seconds=0.0,
+        rate_limits=False,
+        request_logs=False,
     )
     values.update(overrides)
     return Settings(**values)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -322,3 +323,75 @@ class ConversationMessageRow(Base):
     text: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class SlackIdentityRow(Base):
+    """A Slack user (workspace and user id) and the learner account they study as."""
+
+    __tablename__ = "slack_identities"
+    __table_args__ = (UniqueConstraint("team_id", "user_id", name="uq_slack_identities_team_user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    learner_id: Mapped[int] = mapped_column(
+        ForeignKey("learners.id", ondelete="CASCADE"), index=True
+    )
+    # True while the learner is the Slack-only account made on first use (merged on link).
+    owns_learner: Mapped[bool] = mapped_column(Boolean, default=True)
+    conversation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class SlackLinkCodeRow(Base):
+    """A one-time code linking a Slack user to a learner: stored as a hash, expires, used once."""
+
+    __tablename__ = "slack_link_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    learner_id: Mapped[int] = mapped_column(
+        ForeignKey("learners.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class SlackReminderRow(Base):
+    """A learner's daily Slack reminder: on or off, the local time, whom to message."""
+
+    __tablename__ = "slack_reminders"
+
+    learner_id: Mapped[int] = mapped_column(
+        ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True
+    )
+    identity_id: Mapped[int] = mapped_column(
+        ForeignKey("slack_identities.id", ondelete="CASCADE"), index=True
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    local_time: Mapped[str] = mapped_column(String(5))  # HH:MM, 24-hour
+    timezone: Mapped[str | None] = mapped_column(String(64))  # None: the learner's timezone
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class SlackReminderSendRow(Base):
+    """One reminder per learner and local day: the row is inserted before the message is sent,
+    and the unique key makes a second send that day impossible, even from overlapping runs."""
+
+    __tablename__ = "slack_reminder_sends"
+    __table_args__ = (
+        UniqueConstraint("learner_id", "local_date", name="uq_slack_reminder_sends_learner_date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    local_date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))  # claimed, sent, skipped, failed
+    due_count: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

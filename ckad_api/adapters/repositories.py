@@ -14,6 +14,7 @@ from ..domain.errors import Conflict, NotFound
 from ..domain.model import Course
 from .orm import (
     AccessTokenRow,
+    CardRow,
     ChapterRow,
     CompetencyRow,
     ContentStateRow,
@@ -25,8 +26,13 @@ from .orm import (
     LearnerRow,
     QuestionCompetencyRow,
     QuestionRow,
+    ReviewLogRow,
     SectionCompetencyRow,
     SectionRow,
+    SlackIdentityRow,
+    SlackLinkCodeRow,
+    SlackReminderRow,
+    SlackReminderSendRow,
 )
 from .reviews_repo import SqlReviewRepository
 
@@ -563,6 +569,8 @@ class SqlUnitOfWork:
         self.reviews = SqlReviewRepository(self.session)
         self.attempts = SqlAttemptRepository(self.session)
         self.conversations = SqlConversationRepository(self.session)
+        self.slack = SqlSlackRepository(self.session)
+        self.merges = SqlLearnerMergeRepository(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -628,3 +636,267 @@ def _utc(value: Any) -> dt.datetime | None:
     if value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC)
+
+
+class SqlSlackRepository:
+    """Owner of `slack_identities`, `slack_link_codes`, `slack_reminders` and
+    `slack_reminder_sends`."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    # -- identities -----------------------------------------------------------------------
+    def identity(self, team_id: str, user_id: str) -> SlackIdentityRow | None:
+        """The identity of a Slack user in a workspace, or None."""
+        return self.session.scalar(
+            select(SlackIdentityRow).where(
+                SlackIdentityRow.team_id == team_id, SlackIdentityRow.user_id == user_id
+            )
+        )
+
+    def identity_by_id(self, identity_id: int) -> SlackIdentityRow | None:
+        """The identity with this id, or None."""
+        return self.session.get(SlackIdentityRow, identity_id)
+
+    def identities_of(self, learner_id: int) -> list[SlackIdentityRow]:
+        """The learner's Slack identities, most recently used first."""
+        return list(
+            self.session.scalars(
+                select(SlackIdentityRow)
+                .where(SlackIdentityRow.learner_id == learner_id)
+                .order_by(SlackIdentityRow.updated_at.desc(), SlackIdentityRow.id.desc())
+            )
+        )
+
+    def add_identity(self, **values: Any) -> SlackIdentityRow | None:
+        """Insert an identity; None when a racing request inserted the same user first."""
+        row = SlackIdentityRow(**values)
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+                self.session.flush()
+        except IntegrityError:
+            return None
+        return row
+
+    def update_identity(self, identity_id: int, **values: Any) -> None:
+        """Change an identity (its learner, conversation, ownership, last use)."""
+        self.session.execute(
+            update(SlackIdentityRow).where(SlackIdentityRow.id == identity_id).values(**values)
+        )
+
+    # -- link codes -----------------------------------------------------------------------
+    def add_code(
+        self, code_hash: str, learner_id: int, now: dt.datetime, expires_at: dt.datetime
+    ) -> None:
+        """Store a new code's hash; the learner's earlier unused codes stop working."""
+        self.session.execute(
+            delete(SlackLinkCodeRow).where(
+                SlackLinkCodeRow.learner_id == learner_id, SlackLinkCodeRow.used_at.is_(None)
+            )
+        )
+        self.session.add(
+            SlackLinkCodeRow(
+                code_hash=code_hash, learner_id=learner_id, created_at=now, expires_at=expires_at
+            )
+        )
+        self.session.flush()
+
+    def use_code(self, code_hash: str, now: dt.datetime) -> int | None:
+        """Mark an unexpired, unused code used and return its learner; None otherwise.
+
+        The compare-and-set is in the UPDATE, so a code can be used once only.
+        """
+        row = self.session.scalar(
+            select(SlackLinkCodeRow).where(SlackLinkCodeRow.code_hash == code_hash)
+        )
+        if row is None:
+            return None
+        result = self.session.execute(
+            update(SlackLinkCodeRow)
+            .where(
+                SlackLinkCodeRow.id == row.id,
+                SlackLinkCodeRow.used_at.is_(None),
+                SlackLinkCodeRow.expires_at > now,
+            )
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return row.learner_id if result.rowcount == 1 else None
+
+    # -- reminders ------------------------------------------------------------------------
+    def reminder(self, learner_id: int) -> SlackReminderRow | None:
+        """The learner's reminder settings, or None."""
+        return self.session.get(SlackReminderRow, learner_id)
+
+    def save_reminder(self, learner_id: int, **values: Any) -> SlackReminderRow:
+        """Create or change the learner's reminder settings."""
+        row = self.session.get(SlackReminderRow, learner_id)
+        if row is None:
+            row = SlackReminderRow(learner_id=learner_id, **values)
+            self.session.add(row)
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+        self.session.flush()
+        return row
+
+    def enabled_reminders(self) -> list[tuple[SlackReminderRow, SlackIdentityRow, Learner]]:
+        """Every switched-on reminder with the identity to message and the learner."""
+        rows = self.session.execute(
+            select(SlackReminderRow, SlackIdentityRow, LearnerRow)
+            .join(SlackIdentityRow, SlackIdentityRow.id == SlackReminderRow.identity_id)
+            .join(LearnerRow, LearnerRow.id == SlackReminderRow.learner_id)
+            .where(SlackReminderRow.enabled.is_(True))
+            .order_by(SlackReminderRow.learner_id)
+        ).all()
+        return [(r, i, learner_from_row(lr)) for r, i, lr in rows]
+
+    def claim_send(self, learner_id: int, local_date: dt.date, now: dt.datetime) -> int | None:
+        """Insert today's send row before sending; None when one exists (sent or being sent).
+
+        The UNIQUE (learner_id, local_date) key decides: of two overlapping runs, the second
+        insert fails (on PostgreSQL it waits for the first to commit, then fails).
+        """
+        row = SlackReminderSendRow(
+            learner_id=learner_id, local_date=local_date, status="claimed", claimed_at=now
+        )
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+                self.session.flush()
+        except IntegrityError:
+            return None
+        return row.id
+
+    def finish_send(
+        self,
+        send_id: int,
+        status: str,
+        now: dt.datetime,
+        due_count: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        """Record how a claimed send ended."""
+        self.session.execute(
+            update(SlackReminderSendRow)
+            .where(SlackReminderSendRow.id == send_id)
+            .values(status=status, finished_at=now, due_count=due_count, detail=detail)
+        )
+
+    def release_send(self, send_id: int) -> None:
+        """Drop a claim whose message certainly did not leave (a later run may try again)."""
+        self.session.execute(delete(SlackReminderSendRow).where(SlackReminderSendRow.id == send_id))
+
+    def sends(self, learner_id: int) -> list[SlackReminderSendRow]:
+        """The learner's reminder sends, oldest first."""
+        return list(
+            self.session.scalars(
+                select(SlackReminderSendRow)
+                .where(SlackReminderSendRow.learner_id == learner_id)
+                .order_by(SlackReminderSendRow.local_date, SlackReminderSendRow.id)
+            )
+        )
+
+
+class SqlLearnerMergeRepository:
+    """Moves everything a learner owns to another learner: the one place that does it.
+
+    Linking a Slack-only account to a web account merges the histories. Every table a
+    learner fills is listed here; a new learner-owned table must be added.
+    """
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def merge(self, source_id: int, target_id: int, now: dt.datetime) -> dict[str, int]:
+        """Move `source_id`'s data to `target_id`, then delete the source learner.
+
+        Cards: where both have a card for the same question, the one reviewed most recently
+        is kept (the target's on a tie) and every review log of the other is re-pointed to
+        it before the other is deleted, so no review is lost; the kept card's version moves
+        past both, so a client holding either version must reload. Runs in the caller's
+        transaction: all of it happens, or none.
+        """
+        s = self.session
+        counts = {"cards": 0, "cards_merged": 0, "review_logs": 0, "lab_attempts": 0}
+        columns = (CardRow.id, CardRow.question_id, CardRow.last_review, CardRow.version)
+        columns += (CardRow.introduced_at,)
+        theirs = {
+            r.question_id: r
+            for r in s.execute(select(*columns).where(CardRow.learner_id == target_id))
+        }
+        oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
+        mine = s.execute(select(*columns).where(CardRow.learner_id == source_id)).all()
+        counts["cards"] = len(mine)
+        for card in mine:
+            other = theirs.get(card.question_id)
+            if other is None:
+                continue
+            counts["cards_merged"] += 1
+            source_newer = (card.last_review or oldest) > (other.last_review or oldest)
+            keep, drop = (card, other) if source_newer else (other, card)
+            s.execute(
+                update(ReviewLogRow).where(ReviewLogRow.card_id == drop.id).values(card_id=keep.id)
+            )
+            s.execute(delete(CardRow).where(CardRow.id == drop.id))
+            s.execute(
+                update(CardRow)
+                .where(CardRow.id == keep.id)
+                .values(
+                    version=max(card.version, other.version) + 1,
+                    introduced_at=min(card.introduced_at, other.introduced_at),
+                    updated_at=now,
+                )
+            )
+        s.execute(
+            update(CardRow).where(CardRow.learner_id == source_id).values(learner_id=target_id)
+        )
+        counts["review_logs"] = s.execute(
+            update(ReviewLogRow)
+            .where(ReviewLogRow.learner_id == source_id)
+            .values(learner_id=target_id)
+        ).rowcount
+        counts["lab_attempts"] = s.execute(
+            update(LabAttemptRow)
+            .where(LabAttemptRow.learner_id == source_id)
+            .values(learner_id=target_id)
+        ).rowcount
+        s.execute(
+            update(ConversationRow)
+            .where(ConversationRow.learner_id == source_id)
+            .values(learner_id=target_id)
+        )
+        s.execute(
+            update(SlackIdentityRow)
+            .where(SlackIdentityRow.learner_id == source_id)
+            .values(learner_id=target_id, owns_learner=False, updated_at=now)
+        )
+        if s.get(SlackReminderRow, target_id) is None:
+            s.execute(
+                update(SlackReminderRow)
+                .where(SlackReminderRow.learner_id == source_id)
+                .values(learner_id=target_id)
+            )
+        target_days = select(SlackReminderSendRow.local_date).where(
+            SlackReminderSendRow.learner_id == target_id
+        )
+        s.execute(
+            delete(SlackReminderSendRow).where(
+                SlackReminderSendRow.learner_id == source_id,
+                SlackReminderSendRow.local_date.in_(target_days.scalar_subquery()),
+            )
+        )
+        s.execute(
+            update(SlackReminderSendRow)
+            .where(SlackReminderSendRow.learner_id == source_id)
+            .values(learner_id=target_id)
+        )
+        # What is left of the source (its own reminder when the target has one, codes,
+        # tokens) goes with it.
+        s.execute(delete(SlackReminderRow).where(SlackReminderRow.learner_id == source_id))
+        s.execute(delete(SlackLinkCodeRow).where(SlackLinkCodeRow.learner_id == source_id))
+        s.execute(delete(AccessTokenRow).where(AccessTokenRow.learner_id == source_id))
+        s.execute(delete(LearnerRow).where(LearnerRow.id == source_id))
+        s.expire_all()
+        return counts

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from ..domain.accounts import Learner
+from . import observability
 from . import schemas as s
 from .common import (
     Blueprint,
@@ -34,6 +35,8 @@ def _token_payload(token) -> dict:
 class Register(MethodView):
     """Create a learner account."""
 
+    @observability.per_ip_register
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Rate limit; see Retry-After")
     @blp.arguments(s.RegisterSchema)
     @blp.response(201, s.RegisteredSchema)
     @blp.alt_response(409, response="CONFLICT", description="The username is taken")
@@ -47,6 +50,8 @@ class Register(MethodView):
 class Token(MethodView):
     """Exchange credentials for an access token."""
 
+    @observability.per_ip_token
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Rate limit; see Retry-After")
     @blp.arguments(s.TokenRequestSchema)
     @blp.response(200, s.TokenSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
@@ -119,3 +124,42 @@ class AdminLearner(MethodView):
         """Change a learner's role or lab namespace binding."""
         version = body.pop("version", None)
         return services().accounts.admin_update(current_learner(), learner_id, body, version)
+
+
+@blp.route("/me/slack-link-code")
+class SlackLinkCode(MethodView):
+    """Link a Slack user to this account."""
+
+    @auth_required(blp)
+    @blp.response(201, s.SlackLinkCodeSchema)
+    def post(self):
+        """A one-time code (15 minutes) for `/ckad link CODE` in Slack; earlier codes stop
+        working. Linking merges the Slack user's history into this account."""
+        learner = current_learner()
+        code, expires_at = services().slack.link_code(learner)
+        now = services().clock.now()
+        return {
+            "code": code,
+            "command": f"/ckad link {code}",
+            "expires_at": expires_at,
+            "expires_in": int((expires_at - now).total_seconds()),
+        }
+
+
+@blp.route("/me/reminders")
+class Reminders(MethodView):
+    """The daily Slack reminder."""
+
+    @auth_required(blp)
+    @blp.response(200, s.ReminderSchema)
+    def get(self):
+        """Whether the daily reminder is on, at what local time, and whether Slack is linked."""
+        return services().slack.reminder_settings(current_learner())
+
+    @auth_required(blp)
+    @blp.arguments(s.ReminderChangeSchema)
+    @blp.response(200, s.ReminderSchema)
+    @blp.alt_response(409, response="CONFLICT", description="No Slack user is linked yet")
+    def patch(self, body):
+        """Switch the reminder on or off, or change its time or timezone."""
+        return services().slack.set_reminder(current_learner(), **body)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
+from . import observability
 from . import schemas as s
 from .common import (
     Blueprint,
@@ -35,6 +36,8 @@ class Messages(MethodView):
     """The messages of a conversation."""
 
     @auth_required(blp)
+    @observability.per_learner_chat
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Rate limit; see Retry-After")
     @blp.arguments(s.ChatSendSchema)
     @blp.response(200, s.ChatMessageSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -42,6 +45,7 @@ class Messages(MethodView):
     def post(self, body, conversation_id):
         """Say something; the reply carries text, citations, a question and suggested actions."""
         message = services().tutor.send(current_learner(), conversation_id, body["text"])
+        observability.INTENTS.labels(message["intent"] or "unknown").inc()
         return json_response(_MESSAGE.dump(message))
 
     @auth_required(blp)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
+from . import observability
 from . import schemas as s
 from .common import (
     Blueprint,
@@ -69,6 +70,8 @@ class Verify(MethodView):
     """Grade the learner's work."""
 
     @auth_required(blp)
+    @observability.per_learner_verify
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Rate limit; see Retry-After")
     @blp.arguments(s.VerifyRequestSchema)
     @blp.response(200, s.AttemptSchema)
     @blp.alt_response(403, response="FORBIDDEN", description="Another learner's namespace")
@@ -84,6 +87,9 @@ class Verify(MethodView):
             manifests=body["manifests"],
             namespace=body["namespace"],
         )
+        observability.VERIFICATIONS.labels(
+            body["source"], "passed" if result["passed"] else "failed"
+        ).inc()
         return json_response(_ATTEMPT.dump(result))
 
 

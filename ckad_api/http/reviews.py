@@ -8,6 +8,7 @@ import flask
 from flask.views import MethodView
 
 from ..services.reviews import CardView, log_dict
+from . import observability
 from . import schemas as s
 from .common import (
     Blueprint,
@@ -48,6 +49,8 @@ class Answer(MethodView):
     """Answer a question."""
 
     @auth_required(blp)
+    @observability.per_learner_answer
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Rate limit; see Retry-After")
     @blp.arguments(s.AnswerRequestSchema)
     @blp.response(200, s.AnswerResultSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -55,6 +58,8 @@ class Answer(MethodView):
     def post(self, body, question_id):
         """Grade the answer, schedule the card (unless practising) and log the review."""
         result = services().reviews.answer(current_learner(), question_id, **body)
+        if result["mode"] == "review":
+            observability.REVIEWS.labels(result["rating"]).inc()
         return json_response(_ANSWER.dump(result))
 
 

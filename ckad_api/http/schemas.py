@@ -616,3 +616,40 @@ class ChatPageSchema(ma.Schema):
 
     items = fields.List(fields.Nested(ChatMessageSchema), required=True)
     next_cursor = fields.String(allow_none=True, required=True)
+
+
+# -- slack ------------------------------------------------------------------------------
+class SlackLinkCodeSchema(ma.Schema):
+    """A one-time code that links a Slack user to this account (`/ckad link CODE`)."""
+
+    code = fields.String(required=True, metadata={"example": "ABCD-EFGH"})
+    command = fields.String(
+        required=True,
+        metadata={"example": "/ckad link ABCD-EFGH", "description": "What to type in Slack"},
+    )
+    expires_at = fields.AwareDateTime(required=True)
+    expires_in = fields.Integer(required=True, metadata={"description": "Seconds until expiry"})
+
+
+class ReminderSchema(ma.Schema):
+    """The daily Slack reminder: a direct message with the due count and a Start button."""
+
+    enabled = fields.Boolean(required=True)
+    time = fields.String(required=True, metadata={"example": "08:30", "description": "HH:MM"})
+    timezone = fields.String(
+        required=True,
+        metadata={"example": "Europe/Paris", "description": "The zone the time is read in"},
+    )
+    slack_linked = fields.Boolean(
+        required=True, metadata={"description": "Whether a Slack user is linked to receive it"}
+    )
+
+
+class ReminderChangeSchema(StrictSchema):
+    """Partial change of the daily Slack reminder."""
+
+    enabled = fields.Boolean(truthy={True}, falsy={False})
+    time = fields.String(metadata={"example": "08:30", "description": "HH:MM, 24-hour clock"})
+    timezone = fields.String(
+        metadata={"description": "IANA zone; default: the Slack profile's or the account's"}
+    )

@@ -17,6 +17,7 @@ PUBLIC = {
     "/web/<path:filename>",
     "/slack/events",
     "/healthz",
+    "/metrics",
     "/readyz",
     "/openapi.json",
     "/docs",
