@@ -13,7 +13,7 @@ from .common import (
     bearer_token,
     current_learner,
     decode_cursor,
-    encode_cursor,
+    page,
     services,
 )
 from .errors import register_dumper
@@ -105,9 +105,7 @@ class AdminLearners(MethodView):
         items = services().accounts.list_learners(
             current_learner(), decode_cursor(query["cursor"]), limit + 1
         )
-        more = len(items) > limit
-        items = items[:limit]
-        return {"items": items, "next_cursor": encode_cursor(items[-1].id) if more else None}
+        return page(items, limit, lambda learner: learner.id)
 
 
 @blp.route("/admin/learners/<int:learner_id>")

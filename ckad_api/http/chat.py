@@ -11,8 +11,8 @@ from .common import (
     auth_required,
     current_learner,
     decode_cursor,
-    encode_cursor,
     json_response,
+    page,
     services,
 )
 
@@ -58,6 +58,4 @@ class Messages(MethodView):
         items = services().tutor.messages(
             current_learner(), conversation_id, decode_cursor(query["cursor"]), limit + 1
         )
-        more = len(items) > limit
-        items = items[:limit]
-        return {"items": items, "next_cursor": encode_cursor(items[-1]["id"]) if more else None}
+        return page(items, limit, lambda message: message["id"])

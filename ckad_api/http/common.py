@@ -92,6 +92,13 @@ def encode_cursor(last_id: int) -> str:
     return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
 
 
+def page(rows: list[Any], limit: int, key) -> dict[str, Any]:
+    """A page of `rows` read with `limit + 1`: the extra row only says a next page exists."""
+    more = len(rows) > limit
+    items = rows[:limit]
+    return {"items": items, "next_cursor": encode_cursor(key(items[-1])) if more else None}
+
+
 def decode_cursor(cursor: str | None) -> int:
     """The id a cursor points after; 400 when it is not one of ours."""
     if not cursor:

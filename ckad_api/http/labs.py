@@ -12,8 +12,8 @@ from .common import (
     cached_content,
     current_learner,
     decode_cursor,
-    encode_cursor,
     json_response,
+    page,
     services,
 )
 from .course import ETAG_HEADER, conditional
@@ -106,12 +106,7 @@ class Attempts(MethodView):
         limit = query["limit"]
         before = decode_cursor(query["cursor"]) or None
         rows = services().labs.attempts(current_learner(), lab_id, before, limit + 1)
-        items = [attempt_dict(r) for r in rows[:limit]]
-        more = len(rows) > limit
-        return {
-            "items": items,
-            "next_cursor": encode_cursor(items[-1]["attempt_id"]) if more else None,
-        }
+        return page([attempt_dict(r) for r in rows], limit, lambda a: a["attempt_id"])
 
 
 @blp.route("/labs/<string:lab_id>/solution")

@@ -15,8 +15,8 @@ from .common import (
     auth_required,
     current_learner,
     decode_cursor,
-    encode_cursor,
     json_response,
+    page,
     services,
 )
 from .errors import register_dumper
@@ -89,9 +89,7 @@ class History(MethodView):
         limit = query["limit"]
         before = decode_cursor(query["cursor"]) or None
         rows = services().reviews.history(current_learner(), before, limit + 1)
-        items = [log_dict(r) for r in rows[:limit]]
-        more = len(rows) > limit
-        return {"items": items, "next_cursor": encode_cursor(items[-1]["id"]) if more else None}
+        return page([log_dict(r) for r in rows], limit, lambda entry: entry["id"])
 
 
 @blp.route("/reviews/export")
