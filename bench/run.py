@@ -242,9 +242,16 @@ def measure(
                     + (f" ({result.conflicts} of them 409s)" if scenario.answers else "")
                 )
             if scenario.answers and result.conflicts > CONFLICT_SHARE * max(result.requests, 1):
+                shared = result.raw.get("shared", 0)
                 problems.append(
                     f"{scenario.name}: {result.conflicts} of {result.requests} answers were "
-                    f"409 (stale version): the script lost track of the cards' versions"
+                    "409 (stale version): the script lost track of the cards' versions"
+                    + (
+                        f"; {shared} requests shared a question id with one in flight (fewer "
+                        "single_choice questions than connections: a fixture course?)"
+                        if shared
+                        else ""
+                    )
                 )
     return [report.Measurement.of(s, runs[s.name]) for s in ready], problems
 

@@ -211,6 +211,7 @@ def discover(service_url: str, token: str, content_dir: Path) -> dict[str, str]:
     if status != 200 or not etag:
         raise RuntimeError(f"GET /api/v1/chapters/{chapter_id}: {status}, ETag {etag!r}")
     context = {"chapter_id": chapter_id, "chapter_etag": etag}
+    VERIFY_BODY_PATH.unlink(missing_ok=True)  # a previous run's lab may be gone
     status, _, body = fetch(f"{service_url}/api/v1/labs", auth)
     labs = json.loads(body).get("items", []) if status == 200 else []
     for lab in labs:
@@ -250,14 +251,14 @@ def preflight(scenario: Scenario, base_url: str, token: str) -> list[str]:
             )
         )
     else:
+        unfilled = [p for p in scenario.paths if "{" in p]
+        if unfilled:
+            return [f"{scenario.name}: {unfilled[0]} has an unfilled template"]
         data = scenario.body_file.read_bytes() if scenario.body_file else None
         for path in scenario.paths:
             headers = {**scenario.headers, "Authorization": f"Bearer {token}"}
             requests.append((path, headers, data))
     for path, headers, data in requests:
-        if "{" in path:
-            problems.append(f"{scenario.name}: {path} has an unfilled template")
-            continue
         status, _, body = fetch(base_url + path, headers, method=scenario.method, data=data)
         if status != scenario.expect_status:
             problems.append(

@@ -72,7 +72,7 @@ def _flask(args: list[str], env: Mapping[str, str]) -> subprocess.CompletedProce
 
 
 PROBLEM_LINE = re.compile(r"^\S+:\d+: ")  # `path:line: what is wrong`, one per problem
-LAB_FOLDER = re.compile(r"(?:^|/)content/labs/([^/:\s]+)")
+LAB_FOLDER = re.compile(r"(?:^|/)labs/([^/:\s]+)")  # the loader names `<course>/labs/<lab>/...`
 
 
 def broken_labs(output: list[str]) -> set[str] | None:
