@@ -104,6 +104,7 @@ def create_app(
         content_service,
         cluster_reader=_cluster_reader(settings),
         namespace_pattern=settings.lab_namespace_pattern,
+        read_uow=read_uow,
     )
     services = Services(
         settings=settings,
@@ -117,6 +118,7 @@ def create_app(
             clock,
             settings.token_ttl,
             SqlTokenLookup(engine).lookup,
+            read_uow=read_uow,
         ),
         content=content_service,
         # Fuzzing spreads reviews out in real use; tests need exact, repeatable intervals.
@@ -126,12 +128,15 @@ def create_app(
             content_service,
             fuzz=settings.env != "test",
             manifest_grader=labs.grade_manifest_question,
+            read_uow=read_uow,
         ),
         labs=labs,
         tutor=None,  # set below: the tutor uses the other services
         slack=None,  # set below: Slack uses the tutor
     )
-    services.tutor = TutorService(write_uow, clock, content_service, services.reviews, labs)
+    services.tutor = TutorService(
+        write_uow, clock, content_service, services.reviews, labs, read_uow=read_uow
+    )
     services.slack = SlackService(write_uow, clock, services.tutor, services.reviews)
     app.extensions["ckad"] = services
 

@@ -42,8 +42,12 @@ class AccountService:
         clock: Clock,
         token_ttl: int,
         lookup: Callable[[str, dt.datetime], Learner | None],
+        *,
+        read_uow: Callable[[], UnitOfWork] | None = None,
     ):
         self._uow = uow
+        # Reads go through connections that take no write lock (SQLite: no BEGIN IMMEDIATE).
+        self._read = read_uow or uow
         self._hasher = hasher
         self._clock = clock
         self._ttl = token_ttl
@@ -126,13 +130,13 @@ class AccountService:
     def list_learners(self, actor: Learner, after_id: int, limit: int) -> list[Learner]:
         """A page of learners, for admins."""
         _require_admin(actor)
-        with self._uow() as uow:
+        with self._read() as uow:
             return uow.learners.page(after_id, limit)
 
     def get_learner(self, actor: Learner, learner_id: int) -> Learner:
         """A learner by id, for admins."""
         _require_admin(actor)
-        with self._uow() as uow:
+        with self._read() as uow:
             learner = uow.learners.get(learner_id)
         if learner is None:
             raise NotFound(f"learner {learner_id} does not exist")

@@ -42,8 +42,11 @@ class LabService:
         cluster_reader: Callable[[], Any] | None,
         namespace_pattern: str,
         kubernetes_version: str = "1.37.0",
+        read_uow: Callable[[], UnitOfWork] | None = None,
     ):
         self._uow = uow
+        # Reads go through connections that take no write lock (SQLite: no BEGIN IMMEDIATE).
+        self._read = read_uow or uow
         self._clock = clock
         self._content = content
         self._cluster_reader = cluster_reader
@@ -53,7 +56,7 @@ class LabService:
     def list(self, learner: Learner) -> list[dict[str, Any]]:
         """Every lab, with the learner's attempts and best score."""
         view = self._content.view()
-        with self._uow() as uow:
+        with self._read() as uow:
             summary = uow.attempts.summary(learner.id)
         items = []
         for lab in view.labs.values():
@@ -196,13 +199,13 @@ class LabService:
     ) -> list[Any]:
         """The learner's attempts at a lab, newest first."""
         self._content.view().lab(lab_id)
-        with self._uow() as uow:
+        with self._read() as uow:
             return uow.attempts.page(learner.id, lab_id, before_id, limit)
 
     def solution(self, learner: Learner, lab_id: str) -> dict[str, Any]:
         """The reference solution, once the learner has made an attempt."""
         lab = self._content.view().lab(lab_id)
-        with self._uow() as uow:
+        with self._read() as uow:
             if uow.attempts.count(learner.id, lab_id) == 0 and not learner.is_admin:
                 raise Forbidden("the solution opens after your first attempt at this lab")
         return {"lab_id": lab.id, "solution": lab.row.solution}

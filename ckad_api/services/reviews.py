@@ -78,8 +78,11 @@ class ReviewService:
         *,
         fuzz: bool,
         manifest_grader: Callable[..., Any] | None = None,
+        read_uow: Callable[[], UnitOfWork] | None = None,
     ):
         self._uow = uow
+        # Reads go through connections that take no write lock (SQLite: no BEGIN IMMEDIATE).
+        self._read = read_uow or uow
         self._clock = clock
         self._content = content
         self._fuzz = fuzz
@@ -109,7 +112,7 @@ class ReviewService:
             )
 
         retention = learner.desired_retention
-        with self._uow() as uow:
+        with self._read() as uow:
             rows = uow.reviews.due(learner.id, now, DUE_SCAN_LIMIT)
             due = []
             for record in rows:
@@ -254,7 +257,7 @@ class ReviewService:
         return result
 
     def _conflict(self, question_id: str, learner: Learner, now: dt.datetime) -> Conflict:
-        with self._uow() as uow:
+        with self._read() as uow:
             row = uow.reviews.card(learner.id, question_id)
         card = row.card if row else CardState()
         return Conflict(
@@ -266,7 +269,7 @@ class ReviewService:
 
     def card_version(self, learner: Learner, question_id: str) -> int:
         """The version to send with an answer to this card (0 before the first answer)."""
-        with self._uow() as uow:
+        with self._read() as uow:
             row = uow.reviews.card(learner.id, question_id)
         return row.version if row else 0
 
@@ -297,12 +300,12 @@ class ReviewService:
     # -- history ----------------------------------------------------------------------------
     def history(self, learner: Learner, before_id: int | None, limit: int) -> list[Any]:
         """The learner's review logs, newest first."""
-        with self._uow() as uow:
+        with self._read() as uow:
             return uow.reviews.history(learner.id, before_id, limit)
 
     def export(self, learner: Learner) -> Iterator[dict[str, Any]]:
         """Every review log of the learner, oldest first, as plain dicts."""
-        with self._uow() as uow:
+        with self._read() as uow:
             for row in uow.reviews.export(learner.id):
                 yield log_dict(row)
 
@@ -315,7 +318,7 @@ class ReviewService:
         today = progress.local_day_start(now, tz)
         tomorrow = progress.local_day_start(now, tz, days=1)
         window = now - dt.timedelta(days=progress.RETENTION_WINDOW_DAYS)
-        with self._uow() as uow:
+        with self._read() as uow:
             rows = uow.reviews.all_cards(learner.id)
             logs = uow.reviews.logs_since(learner.id, min(window, today))
             times = uow.reviews.review_days(learner.id)
@@ -373,7 +376,7 @@ class ReviewService:
         """Due counts per local day."""
         now = self._clock.now()
         view = self._content.view()
-        with self._uow() as uow:
+        with self._read() as uow:
             rows = uow.reviews.all_cards(learner.id)
         cards = [r.card for r in rows if r.question_id in view.questions]
         return [

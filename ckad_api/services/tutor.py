@@ -31,8 +31,19 @@ def new_state() -> dict[str, Any]:
 class TutorService:
     """Use cases of the chat tutor."""
 
-    def __init__(self, uow: Callable[[], UnitOfWork], clock: Clock, content, reviews, labs):
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        clock: Clock,
+        content,
+        reviews,
+        labs,
+        *,
+        read_uow: Callable[[], UnitOfWork] | None = None,
+    ):
         self._uow = uow
+        # Reads go through connections that take no write lock (SQLite: no BEGIN IMMEDIATE).
+        self._read = read_uow or uow
         self._clock = clock
         self._content = content
         self._reviews = reviews
@@ -67,7 +78,7 @@ class TutorService:
         self, learner: Learner, conversation_id: str, after_id: int, limit: int
     ) -> list[dict[str, Any]]:
         """Messages of one of the learner's conversations, oldest first."""
-        with self._uow() as uow:
+        with self._read() as uow:
             if uow.conversations.get(conversation_id, learner.id) is None:
                 raise NotFound(f"there is no conversation {conversation_id!r}")
             return [
