@@ -20,24 +20,22 @@ reader's, so a wrong group, version or plural in the reader shows up as a 404.
 from __future__ import annotations
 
 import base64
-import contextlib
 import copy
 import dataclasses
 import fnmatch
 import json
-import socket
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
+
+from tests.fakeserver import LoopbackFake, TrackedHandler
 
 TUTOR_TOKEN = "tutor-token"
 TUTOR_USER = "system:serviceaccount:ckad-tutor:ckad-tutor"
@@ -136,7 +134,7 @@ class _Route:
     discovery: Any = None  # a ready body for discovery paths
 
 
-class FakeKube:
+class FakeKube(LoopbackFake):
     """A fake API server on 127.0.0.1 with an ephemeral port. Use `start()`/`stop()`."""
 
     def __init__(
@@ -155,10 +153,7 @@ class FakeKube:
         self._faults: list[_Fault] = []
         self._resource_version = 1000
         self._stopping = threading.Event()
-        self._connections: set[socket.socket] = set()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self.port: int | None = None
+        self._init_server()
         for name in namespaces:
             self.add_namespace(name)
         self.add(*objects)
@@ -280,43 +275,13 @@ class FakeKube:
 
     # -- server ----------------------------------------------------------------------------
 
-    @property
-    def url(self) -> str:
-        """The server's base URL."""
-        assert self.port is not None, "the fake is not started"
-        return f"http://127.0.0.1:{self.port}"
+    thread_name = "fake-kube"
 
-    def start(self) -> FakeKube:
-        """Listen on an ephemeral port of 127.0.0.1 and serve in a thread."""
-        if self._server is not None:
-            return self
+    def _on_start(self) -> None:
         self._stopping.clear()
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.fake = self
-        self._server = server
-        self.port = server.server_address[1]
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-kube"
-        )
-        self._thread.start()
-        return self
 
-    def stop(self) -> None:
-        """Stop serving, cut open connections, join every thread and close the socket."""
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        self._server = self._thread = None
+    def _on_stop(self) -> None:
         self._stopping.set()  # wakes delayed handlers
-        server.shutdown()
-        if thread is not None:
-            thread.join()
-        with self._lock:
-            connections = list(self._connections)
-        for conn in connections:
-            with contextlib.suppress(OSError):  # unblocks handlers waiting on keep-alive
-                conn.shutdown(socket.SHUT_RDWR)
-        server.server_close()  # joins the handler threads (daemon_threads is off)
 
     def __enter__(self) -> FakeKube:
         return self.start()
@@ -493,32 +458,7 @@ class FakeKube:
         return 200, body
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = False  # handler threads are joined by server_close()
-    block_on_close = True
-    fake: FakeKube
-
-    def handle_error(self, request, client_address) -> None:
-        """A client that gave up (timeout) or a stop mid-answer is expected: stay quiet."""
-        if not isinstance(sys.exc_info()[1], OSError):
-            super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as a real API server
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        with self.server.fake._lock:
-            self.server.fake._connections.add(self.connection)
-
-    def finish(self) -> None:
-        with self.server.fake._lock:
-            self.server.fake._connections.discard(self.connection)
-        with contextlib.suppress(OSError):
-            super().finish()
-
+class _Handler(TrackedHandler):
     def do_GET(self) -> None:
         self._answer()
 
@@ -559,6 +499,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Requests are recorded on the fake; nothing goes to stderr."""
+
+
+FakeKube.handler = _Handler
 
 
 def _status(code: int, message: str, *, details: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -10,18 +10,15 @@ fails the test on any violation or any failure of the fake itself.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
-import socket
-import sys
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakeserver import LoopbackFake, TrackedHandler
 from tests.slack import blockkit
 
 BOT_TOKEN = "xoxb-test-bot-token"
@@ -39,7 +36,7 @@ class Call:
     token: str | None
 
 
-class FakeSlack:
+class FakeSlack(LoopbackFake):
     """The fake server: start(), then point clients at `api_url` and `response_url()`."""
 
     def __init__(self) -> None:
@@ -49,18 +46,10 @@ class FakeSlack:
         self.faults: dict[str, str] = {}  # method -> Slack error code to answer with
         self.timezones: dict[str, str] = {}
         self._lock = threading.Condition()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._connections: set[socket.socket] = set()
+        self._init_server()
         self._counter = 0
-        self.port: int | None = None
 
     # -- what the tests use ---------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        assert self.port is not None, "the fake is not started"
-        return f"http://127.0.0.1:{self.port}"
-
     @property
     def api_url(self) -> str:
         """`WebClient(base_url=...)` for this fake (the trailing slash matters)."""
@@ -113,33 +102,7 @@ class FakeSlack:
         with self._lock:
             self.calls.clear()
 
-    # -- server ---------------------------------------------------------------------------
-    def start(self) -> FakeSlack:
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.fake = self
-        self._server = server
-        self.port = server.server_address[1]
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-slack"
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, cut open connections, join every thread and close the socket."""
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        self._server = self._thread = None
-        server.shutdown()
-        if thread is not None:
-            thread.join()
-        with self._lock:
-            connections = list(self._connections)
-        for conn in connections:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        server.server_close()
+    thread_name = "fake-slack"
 
     # -- answers --------------------------------------------------------------------------
     def _record(self, call: Call) -> None:
@@ -202,31 +165,7 @@ def _payloads(body: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = False  # handler threads are joined by server_close()
-    block_on_close = True
-    fake: FakeSlack
-
-    def handle_error(self, request, client_address) -> None:
-        if not isinstance(sys.exc_info()[1], OSError):
-            super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        with self.server.fake._lock:
-            self.server.fake._connections.add(self.connection)
-
-    def finish(self) -> None:
-        with self.server.fake._lock:
-            self.server.fake._connections.discard(self.connection)
-        with contextlib.suppress(OSError):
-            super().finish()
-
+class _Handler(TrackedHandler):
     def do_GET(self) -> None:
         self._answer()
 
@@ -265,6 +204,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Calls are recorded on the fake; nothing goes to stderr."""
+
+
+FakeSlack.handler = _Handler
 
 
 def _body(raw: bytes, content_type: str, query: str) -> dict[str, Any]:
