@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from ckad_api.adapters.db import make_engine
+from ckad_api.adapters.db import WRITE_OPTION, make_engine
 from ckad_api.adapters.orm import Base
 from ckad_api.config import Settings
 
@@ -37,7 +37,34 @@ def run_migrations_online() -> None:
         _run(connectable)
 
 
+# Any constant both sides agree on: it names "ckad-tutor's migrations" among the database's
+# advisory locks.
+MIGRATION_LOCK_ID = 0x636B6164  # "ckad"
+
+
 def _run(connection) -> None:
+    """Run the migrations in one transaction that holds the database's migration lock.
+
+    Two `flask db upgrade` at once (the migration Job and an operator, or the Jobs of two
+    rollouts) must not both apply a revision. The lock is taken before Alembic reads the
+    current revision, so the second waits, then finds the database at head and does
+    nothing. PostgreSQL: a transaction-scoped advisory lock. SQLite: BEGIN IMMEDIATE, its
+    one write lock (queued by the busy timeout). Either way a failed migration leaves
+    nothing half applied.
+    """
+    if connection.in_transaction():  # the caller's transaction (tests): the caller commits
+        _migrate(connection)
+        return
+    if connection.dialect.name == "sqlite":
+        connection.execution_options(**{WRITE_OPTION: True})  # our engine: BEGIN IMMEDIATE
+    with connection.begin():
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
+        _migrate(connection)
+
+
+def _migrate(connection) -> None:
+    # Inside an external transaction Alembic opens none of its own.
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
