@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import logging
 from typing import Any
 
@@ -13,6 +14,7 @@ from .adapters import content_files, markdown, search
 from .adapters.db import make_engine, make_session_factories
 from .adapters.passwords import Argon2Hasher
 from .adapters.repositories import SqlTokenLookup, SqlUnitOfWork
+from .adapters.schema import SchemaProbe
 from .config import Settings
 from .domain.errors import DomainError
 from .http.errors import ProblemApi, is_json_mimetype, problem
@@ -42,6 +44,7 @@ class Services:
     labs: LabService
     tutor: TutorService
     slack: SlackService
+    schema: SchemaProbe
 
 
 def create_app(
@@ -53,7 +56,7 @@ def create_app(
     elif overrides:
         settings = dataclasses.replace(settings, **overrides)
         settings.validate()
-    app = flask.Flask(__name__)
+    app = _App(__name__)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
@@ -133,6 +136,7 @@ def create_app(
         labs=labs,
         tutor=None,  # set below: the tutor uses the other services
         slack=None,  # set below: Slack uses the tutor
+        schema=SchemaProbe(engine),
     )
     services.tutor = TutorService(
         write_uow, clock, content_service, services.reviews, labs, read_uow=read_uow
@@ -151,6 +155,26 @@ def create_app(
     if settings.production:
         logging.getLogger("ckad_api").setLevel(logging.INFO)
     return app
+
+
+class _App(flask.Flask):
+    """Flask, remembering which callables are coroutines.
+
+    Flask asks `inspect.iscoroutinefunction` of every hook and view on every request (about
+    fifteen times per request here); the answer never changes for a given function.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._is_async: dict[Any, bool] = {}
+
+    def ensure_sync(self, func):
+        """`Flask.ensure_sync`, with the coroutine test cached per underlying function."""
+        key = getattr(func, "__func__", func)  # bound methods are new objects every time
+        known = self._is_async.get(key)
+        if known is None:
+            known = self._is_async[key] = inspect.iscoroutinefunction(func)
+        return self.async_to_sync(func) if known else func
 
 
 class _NoSessions(flask.sessions.SecureCookieSessionInterface):
@@ -218,7 +242,7 @@ def _register_http(app: flask.Flask, settings: Settings) -> None:
 
     @app.before_request
     def _guard_body():
-        request = flask.request
+        request = flask.request._get_current_object()  # one context lookup, not one per use
         if request.method in ("POST", "PUT", "PATCH") and request.path.startswith("/api/"):
             length = request.content_length
             if length is not None and length > settings.max_body_bytes:
@@ -233,25 +257,36 @@ def _register_http(app: flask.Flask, settings: Settings) -> None:
                 )
         return None
 
+    docs_policy = (
+        # Swagger UI's page uses an inline bootstrap script and inline styles.
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data:"
+    )
+    api_policy = "default-src 'none'; frame-ancestors 'none'"
+    common = (
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "no-referrer"),
+    )
+
     @app.after_request
     def _security_headers(response: flask.Response) -> flask.Response:
+        # Runs on every response: one pass over the headers instead of one per setdefault.
         h = response.headers
-        h.setdefault("X-Content-Type-Options", "nosniff")
-        h.setdefault("X-Frame-Options", "DENY")
-        h.setdefault("Referrer-Policy", "no-referrer")
-        if web.serves(flask.request.path):
-            h.setdefault("Content-Security-Policy", web.CONTENT_SECURITY_POLICY)
-        elif flask.request.path.startswith("/docs"):
-            # Swagger UI's page uses an inline bootstrap script and inline styles.
-            h.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; script-src 'self' 'unsafe-inline'; "
-                "style-src 'self' 'unsafe-inline'; img-src 'self' data:",
-            )
-        else:
-            h.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-        if response.status_code == 401:
-            h.setdefault("WWW-Authenticate", 'Bearer realm="ckad-tutor"')
+        present = {name.lower() for name, _ in h.items()}
+        for name, value in common:
+            if name.lower() not in present:
+                h.add(name, value)
+        if "content-security-policy" not in present:
+            path = flask.request.path
+            if web.serves(path):
+                h.add("Content-Security-Policy", web.CONTENT_SECURITY_POLICY)
+            elif path.startswith("/docs"):
+                h.add("Content-Security-Policy", docs_policy)
+            else:
+                h.add("Content-Security-Policy", api_policy)
+        if response.status_code == 401 and "www-authenticate" not in present:
+            h.add("WWW-Authenticate", 'Bearer realm="ckad-tutor"')
         return response
 
 

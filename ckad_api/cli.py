@@ -10,12 +10,10 @@ import click
 import flask
 from flask.cli import AppGroup
 
-from .config import PROJECT_ROOT
+from .adapters.schema import MIGRATIONS_DIR
 from .domain import content_rules
 from .domain.errors import DomainError
 from .services.content import ContentProblems
-
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 
 
 def alembic_config(database_url: str):

@@ -34,9 +34,18 @@ class Ready(MethodView):
     @blp.response(200, s.HealthSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def get(self):
-        """The database answers and course content is loaded; 503 otherwise."""
+        """The database answers, is migrated and has course content; 503 otherwise."""
         try:
+            schema, revision, head = services().schema.status()
+            if schema != "ok":
+                raise Unavailable(
+                    f"the database schema is at {revision or 'no revision'}, this code needs "
+                    f"{head}: run `flask db upgrade`",
+                    checks={"database": "ok", "schema": schema},
+                )
             checksum = services().content.loaded_checksum()
+        except Unavailable:
+            raise
         except Exception as exc:  # noqa: BLE001 - any database failure means "not ready"
             flask.current_app.logger.warning("readiness: database check failed: %s", exc)
             raise Unavailable(
@@ -45,9 +54,11 @@ class Ready(MethodView):
         if checksum is None:
             raise Unavailable(
                 "no course content is loaded; run `flask content load`",
-                checks={"database": "ok", "content": "missing"},
+                checks={"database": "ok", "schema": "ok", "content": "missing"},
             )
-        return json_response({"status": "ok", "checks": {"database": "ok", "content": "ok"}})
+        return json_response(
+            {"status": "ok", "checks": {"database": "ok", "schema": "ok", "content": "ok"}}
+        )
 
 
 @assets.route("/docs/assets/<path:filename>")
