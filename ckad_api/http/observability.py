@@ -6,14 +6,17 @@ pattern, the status, the duration, the request id and the learner's id.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import re
 import time
 import uuid
+from typing import Any
 
 import flask
+from flask.globals import request_ctx
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from prometheus_client import (
@@ -65,6 +68,23 @@ def _learner_key() -> str:
     return f"learner:{learner.id}"
 
 
+def _emit(message: str) -> None:
+    """Hand one INFO line to the request logger's handlers."""
+    log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, message, None, None))
+
+
+def _when_limited(hook):
+    """`hook`, run only on requests whose view checked a rate limit."""
+
+    @functools.wraps(hook)
+    def wrapper(value):
+        if hasattr(request_ctx, "_limiter_request_context"):  # set by flask-limiter
+            return hook(value)
+        return value
+
+    return wrapper
+
+
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
 # Named limits, applied to views with these decorators (see accounts, reviews, labs, chat).
 per_ip_register = limiter.limit("10 per hour;3 per minute", key_func=get_remote_address)
@@ -79,6 +99,21 @@ def init_observability(app: flask.Flask, settings: Settings) -> None:
     app.config["RATELIMIT_ENABLED"] = settings.rate_limits
     app.config["RATELIMIT_STORAGE_URI"] = settings.redis_url or "memory://"
     limiter.init_app(app)
+    # Only five views have limits, and their decorators check them inline. The extension's
+    # own before_request pass would resolve (to nothing) every other route's limits on every
+    # request, which measured about a fifth of a cached chapter read; there are no default
+    # or application-wide limits for it to apply.
+    before = app.before_request_funcs.setdefault(None, [])
+    if limiter._check_request_limit in before:  # absent when limits are off
+        before.remove(limiter._check_request_limit)
+    # Its after-request (headers) and teardown hooks only have work on the requests a limit
+    # was checked on: those made the limiter's per-request context.
+    after = app.after_request_funcs.setdefault(None, [])
+    after[:] = [_when_limited(f) if getattr(f, "args", ())[:1] == (limiter,) else f for f in after]
+    teardown = app.teardown_request_funcs.setdefault(None, [])
+    teardown[:] = [
+        _when_limited(f) if getattr(f, "__self__", None) is limiter else f for f in teardown
+    ]
     if settings.rate_limits and not settings.redis_url:
         # In-memory counters belong to this app (each gunicorn worker counts alone; set
         # CKAD_REDIS_URL to share them). A new app must not inherit another's counters.
@@ -90,33 +125,51 @@ def init_observability(app: flask.Flask, settings: Settings) -> None:
         log.setLevel(logging.INFO)
         log.propagate = False
 
+    # Metric children by label values: `labels()` takes a lock and builds a key on every
+    # call, and routes x methods x statuses is a small, fixed set (unmatched paths share
+    # one route label).
+    children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+    encode = json.JSONEncoder(separators=(",", ":")).encode
+
     @app.before_request
     def _start() -> None:
-        given = flask.request.headers.get("X-Request-ID", "")
-        flask.g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-        flask.g.started = time.perf_counter()
+        # The proxies' objects, looked up once: each proxy access walks the context.
+        g = flask.g._get_current_object()
+        given = flask.request._get_current_object().headers.get("X-Request-ID", "")
+        g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        g.started = time.perf_counter()
 
     @app.after_request
     def _finish(response: flask.Response) -> flask.Response:
-        request = flask.request
-        route = request.url_rule.rule if request.url_rule else "unmatched"
-        elapsed = time.perf_counter() - flask.g.get("started", time.perf_counter())
-        response.headers["X-Request-ID"] = flask.g.get("request_id", "")
-        REQUESTS.labels(route, request.method, str(response.status_code)).inc()
-        LATENCY.labels(route, request.method).observe(elapsed)
-        if settings.request_logs:
-            learner = flask.g.get("learner")
-            log.info(
-                json.dumps(
+        request, g = flask.request._get_current_object(), flask.g._get_current_object()
+        rule = request.url_rule
+        route = rule.rule if rule is not None else "unmatched"
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        request_id = g.get("request_id", "")
+        response.headers["X-Request-ID"] = request_id
+        key = (route, request.method, response.status_code)
+        pair = children.get(key)
+        if pair is None:
+            pair = children[key] = (
+                REQUESTS.labels(route, key[1], str(key[2])),
+                LATENCY.labels(route, key[1]),
+            )
+        pair[0].inc()
+        pair[1].observe(elapsed)
+        if settings.request_logs and log.isEnabledFor(logging.INFO):
+            learner = g.get("learner")
+            # A record made directly: `log.info` would walk the stack for the caller's file
+            # and line on every request, which nobody reads in a JSON access log.
+            _emit(
+                encode(
                     {
-                        "request_id": flask.g.get("request_id"),
-                        "method": request.method,
+                        "request_id": request_id,
+                        "method": key[1],
                         "route": route,
-                        "status": response.status_code,
+                        "status": key[2],
                         "duration_ms": round(elapsed * 1000, 2),
                         "learner_id": learner.id if learner is not None else None,
-                    },
-                    separators=(",", ":"),
+                    }
                 )
             )
         return response
