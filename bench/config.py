@@ -15,6 +15,9 @@ TOKENS_PATH = OUT_DIR / "tokens.txt"
 RESULTS_PATH = OUT_DIR / "results.json"
 ANSWERS_PATH = OUT_DIR / "answers.txt"  # the `answer` scenario's cards: token, question, ...
 VERIFY_BODY_PATH = OUT_DIR / "verify_body.json"  # the `verify` scenario's request body
+CHAT_REQUESTS_PATH = OUT_DIR / "chat_requests.txt"  # the `chat` scenario: TOKEN PATH a line
+CHAT_BODIES_PATH = OUT_DIR / "chat_bodies.txt"  # the `chat` scenario's bodies, one a line
+SOAK_RESULTS_PATH = OUT_DIR / "soak.json"
 SCALING_RESULTS_PATH = OUT_DIR / "due_scaling.json"
 WRK_SCRIPT = BENCH_DIR / "wrk_script.lua"
 REAL_CONTENT = ROOT / "content"
@@ -26,8 +29,12 @@ CHAPTER_TARGET_RATIO = 0.60  # a chapter read, with or without a matching ETag
 DUE_TARGET_RATIO = 0.50  # GET /reviews/due?limit=20
 ANSWER_TARGET_RATIO = 0.30  # POST /reviews/{id}/answer
 VERIFY_TARGET_RPS = 100.0  # POST /labs/{id}/verify with 10 manifests, on 2 workers
+CHAT_TARGET_RATIO = 0.40  # POST /chat/conversations/{id}/messages, a course question
 # `python -m bench.due_scaling`: the due query at 1M cards at most this many times its 10k time.
 DUE_SCALING_TARGET = 1.5
+
+
+DATABASES = ("sqlite", "postgresql")
 
 
 class BenchConfigError(ValueError):
@@ -48,6 +55,14 @@ class BenchConfig:
     rounds: int = 1
     scenarios: tuple[str, ...] = ()  # empty: every scenario
     skip_scaling: bool = False  # BENCH_SKIP_SCALING=1: no `bench.due_scaling` at the end
+    # Each database gets the whole run (its own build, servers and bare app, same scenarios).
+    databases: tuple[str, ...] = ("sqlite", "postgresql")
+    # A PostgreSQL server's URL with the right to create databases; the benchmark makes and
+    # drops its own `ckad_bench` database there (the one in the URL is never written).
+    postgres_url: str = "postgresql://postgres@127.0.0.1:5432/test"
+    # The PostgreSQL run shares rate-limit counters through Redis, as the `scaled` overlay
+    # does; empty (BENCH_REDIS_URL=) keeps them in memory.
+    redis_url: str = "redis://127.0.0.1:6379/14"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> BenchConfig:
@@ -77,6 +92,18 @@ class BenchConfig:
         names = e.get("BENCH_SCENARIOS", "")
         values["scenarios"] = tuple(n.strip() for n in names.split(",") if n.strip())
         values["skip_scaling"] = e.get("BENCH_SKIP_SCALING", "").strip() not in ("", "0")
+        databases = tuple(d.strip() for d in e.get("BENCH_DATABASES", "").split(",") if d.strip())
+        if databases:
+            unknown = sorted(set(databases) - set(DATABASES))
+            if unknown:
+                raise BenchConfigError(
+                    f"BENCH_DATABASES: unknown {', '.join(unknown)} (use {', '.join(DATABASES)})"
+                )
+            values["databases"] = databases
+        if "BENCH_REDIS_URL" in e:
+            values["redis_url"] = e["BENCH_REDIS_URL"].strip()
+        if e.get("BENCH_POSTGRES_URL", "").strip():
+            values["postgres_url"] = e["BENCH_POSTGRES_URL"].strip()
         config = cls(**values)  # type: ignore[arg-type]
         if config.connections < config.threads:
             # wrk refuses fewer connections than threads; say so before starting servers.

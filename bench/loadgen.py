@@ -103,10 +103,14 @@ def run_wrk(
     args = [str(tokens_path), str(scenario.expect_status), f"method={scenario.method}"]
     if scenario.answers:
         args += [f"answers={ANSWERS_PATH}", f"threads={config.threads}"]
+    elif scenario.requests_file is not None:
+        args.append(f"requests={scenario.requests_file}")
     else:
         args += [f"path={p}" for p in scenario.paths]
     if scenario.body_file is not None:
         args.append(f"body={scenario.body_file}")
+    if scenario.bodies_file is not None:
+        args.append(f"bodies={scenario.bodies_file}")
     args += [f"header={k}: {v}" for k, v in scenario.headers.items()]
     cmd = [
         wrk,

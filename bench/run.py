@@ -29,14 +29,23 @@ from .config import (
 )
 from .cpu import CpuSampler
 from .loadgen import LoadGenError, WrkResult, ensure_wrk, run_wrk, wrk_version
-from .scenarios import BARE, SCENARIOS, SERVICE, Scenario, answer_lines, discover, preflight
+from .scenarios import (
+    BARE,
+    SCENARIOS,
+    SERVICE,
+    Scenario,
+    answer_lines,
+    discover,
+    open_conversations,
+    preflight,
+)
 from .seed import (
     SeedError,
-    database_url,
+    fresh_database,
     migrate_and_load,
-    remove_database,
     seed_learners,
     server_env,
+    sync_sequences,
     write_private,
 )
 from .servers import GunicornServer, ServerError
@@ -70,12 +79,14 @@ def select_scenarios(config: BenchConfig) -> list[Scenario]:
     return [s for s in SCENARIOS if s.name in config.scenarios or s.server == BARE]
 
 
-def build_database(config: BenchConfig) -> tuple[dict[str, Any], list[cards.AnswerTarget]]:
-    """A fresh bench database with the course, learners and their cards; its facts and the
-    cards the `answer` scenario answers."""
+def build_database(
+    config: BenchConfig, kind: str
+) -> tuple[dict[str, Any], list[cards.AnswerTarget]]:
+    """A fresh bench database of `kind` with the course, learners and their cards; its facts
+    and the cards the `answer` scenario answers."""
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    remove_database(DB_PATH)
-    env = server_env(str(REAL_CONTENT))
+    url = fresh_database(kind, config.postgres_url)
+    env = server_env(str(REAL_CONTENT), url)
     t0 = time.monotonic()
     folder, loaded = migrate_and_load(env)
     if folder != REAL_CONTENT:
@@ -85,7 +96,6 @@ def build_database(config: BenchConfig) -> tuple[dict[str, Any], list[cards.Answ
         )
     _say(f"  {loaded} from {folder.relative_to(ROOT)}/")
     t1 = time.monotonic()
-    url = database_url(DB_PATH)
     tokens = seed_learners(url, config.learners, TOKENS_PATH)
     t2 = time.monotonic()
     engine = make_engine(url)
@@ -102,6 +112,7 @@ def build_database(config: BenchConfig) -> tuple[dict[str, Any], list[cards.Answ
         )
     finally:
         engine.dispose()
+    sync_sequences(url)
     t3 = time.monotonic()
     _say(
         f"  migrated and loaded in {t1 - t0:.1f}s; {config.learners} learners and tokens "
@@ -111,7 +122,9 @@ def build_database(config: BenchConfig) -> tuple[dict[str, Any], list[cards.Answ
     )
     write_answers(seeded.targets, tokens, {})
     return {
-        "path": str(DB_PATH.relative_to(ROOT)),
+        "kind": kind,
+        "db_url": url,
+        "url": url if kind != "sqlite" else str(DB_PATH.relative_to(ROOT)),
         "content_dir": str(folder.relative_to(ROOT)),
         "content_fallback": folder != REAL_CONTENT,
         "content_loaded": loaded,
@@ -155,13 +168,13 @@ def write_answers(
     )
 
 
-def refresh_answers(targets: list[cards.AnswerTarget], tokens: list[str]) -> None:
+def refresh_answers(targets: list[cards.AnswerTarget], tokens: list[str], url: str) -> None:
     """Rewrite the card file with the versions in the database now.
 
     Each wrk run starts from this file: the previous run's answers moved the versions on
     (and the answers still in flight when it stopped were never read back).
     """
-    engine = make_engine(database_url(DB_PATH))
+    engine = make_engine(url)
     try:
         versions = cards.changed_versions(engine)
     finally:
@@ -176,6 +189,7 @@ def measure(
     config: BenchConfig,
     content_dir: Path,
     targets: list[cards.AnswerTarget],
+    db_url: str,
 ) -> tuple[list[report.Measurement], list[str]]:
     """Preflight and warm up each scenario, then measure them in turn, `config.rounds` times.
 
@@ -185,6 +199,7 @@ def measure(
     tokens = TOKENS_PATH.read_text().split()
     token = tokens[0]
     context = discover(servers[SERVICE].base_url, token, content_dir)
+    context.update(open_conversations(servers[SERVICE].base_url, tokens))
     _say(
         f"  chapter {context['chapter_id']}, ETag {context['chapter_etag']}; lab "
         + (
@@ -196,7 +211,7 @@ def measure(
 
     def run(scenario: Scenario, seconds: int) -> WrkResult:
         if scenario.answers:
-            refresh_answers(targets, tokens)
+            refresh_answers(targets, tokens, db_url)
         base_url = servers[scenario.server].base_url
         return run_wrk(wrk, scenario, base_url, TOKENS_PATH, config, seconds)
 
@@ -205,7 +220,7 @@ def measure(
     for template in scenarios:
         scenario = template.render(context)
         if scenario.answers:
-            refresh_answers(targets, tokens)
+            refresh_answers(targets, tokens, db_url)
         found = preflight(scenario, servers[scenario.server].base_url, token)
         if found:
             problems.extend(found)
@@ -256,6 +271,89 @@ def measure(
     return [report.Measurement.of(s, runs[s.name]) for s in ready], problems
 
 
+def run_database(
+    kind: str, config: BenchConfig, scenarios: list[Scenario], wrk: str
+) -> dict[str, Any]:
+    """Build a database of `kind`, serve it, load every scenario; the run's JSON document."""
+    _say(f"== database: {kind}")
+    problems: list[str] = []
+    try:
+        database, targets = build_database(config, kind)
+    except (SeedError, OSError, ValueError) as exc:
+        _say(f"  building the {kind} database failed: {exc}")
+        return {
+            "database": kind,
+            "problems": [f"building the database failed: {exc}"],
+            "results": [],
+            "targets_passed": {},
+        }
+    service_env = server_env(database["content_dir"], database["db_url"])
+    if kind == "postgresql" and config.redis_url:
+        # The `scaled` overlay's setup: rate-limit counters shared through Redis.
+        service_env["CKAD_REDIS_URL"] = config.redis_url
+    bare_env = {k: v for k, v in service_env.items() if not k.startswith("CKAD_")}
+    servers = {
+        SERVICE: GunicornServer(
+            SERVICE,
+            "app:app",
+            "/readyz",
+            service_env,
+            config.workers,
+            OUT_DIR / f"service-{kind}.log",
+        ),
+        BARE: GunicornServer(
+            BARE, "bench.bare:app", "/ping", bare_env, config.workers, OUT_DIR / "bare.log"
+        ),
+    }
+    results: list[report.Measurement] = []
+    try:
+        _say("== servers")
+        for server in servers.values():
+            server.start()
+        for server in servers.values():
+            server.wait_ready()
+            _say(f"  {server.name} ready on {server.base_url} ({server.wsgi_app})")
+        _say("== load")
+        results, found = measure(
+            wrk,
+            scenarios,
+            servers,
+            config,
+            ROOT / database["content_dir"],
+            targets,
+            database["db_url"],
+        )
+        problems.extend(found)
+    except (ServerError, LoadGenError, RuntimeError, OSError, ValueError, KeyError) as exc:
+        problems.append(str(exc))
+    finally:
+        for server in servers.values():
+            server.stop()
+
+    table_rows = report.rows(results)
+    verdicts: dict[str, bool] = {}
+    if table_rows:
+        _say(f"== results: {kind}")
+        _say(report.table(table_rows))
+        _say()
+        lines, verdicts = report.target_lines(table_rows)
+        for line in lines:
+            _say(line)
+        noisy = report.noise_warning(table_rows, config.rounds)
+        if noisy:
+            _say()
+            _say(noisy)
+        _say()
+    database.pop("db_url")
+    return {
+        "database": kind,
+        "facts": database,
+        "results": table_rows,
+        "targets_passed": verdicts,
+        "problems": problems,
+    }
+
+
 def run_scaling(problems: list[str]) -> dict[str, Any] | None:
     """`bench.due_scaling`, printed and written; its document (None when misconfigured)."""
     try:
@@ -302,55 +400,14 @@ def main() -> int:
         f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
     )
 
-    _say("== database")
-    try:
-        database, targets = build_database(config)
-    except (SeedError, OSError, ValueError) as exc:
-        print(f"bench: building the database failed: {exc}", file=sys.stderr)
-        return EXIT_BROKEN
-
-    service_env = server_env(database["content_dir"])
-    bare_env = {k: v for k, v in service_env.items() if not k.startswith("CKAD_")}
-    servers = {
-        SERVICE: GunicornServer(
-            SERVICE, "app:app", "/readyz", service_env, config.workers, OUT_DIR / "service.log"
-        ),
-        BARE: GunicornServer(
-            BARE, "bench.bare:app", "/ping", bare_env, config.workers, OUT_DIR / "bare.log"
-        ),
-    }
-    results: list[report.Measurement] = []
+    runs: list[dict[str, Any]] = []
     problems: list[str] = []
-    try:
-        _say("== servers")
-        for server in servers.values():
-            server.start()
-        for server in servers.values():
-            server.wait_ready()
-            _say(f"  {server.name} ready on {server.base_url} ({server.wsgi_app})")
-        _say("== load")
-        results, problems = measure(
-            wrk, scenarios, servers, config, ROOT / database["content_dir"], targets
-        )
-    except (ServerError, LoadGenError, RuntimeError, OSError, ValueError, KeyError) as exc:
-        problems.append(str(exc))
-    finally:
-        for server in servers.values():
-            server.stop()
-
-    table_rows = report.rows(results)
     verdicts: dict[str, bool] = {}
-    if table_rows:
-        _say("== results")
-        _say(report.table(table_rows))
-        _say()
-        lines, verdicts = report.target_lines(table_rows)
-        for line in lines:
-            _say(line)
-        noisy = report.noise_warning(table_rows, config.rounds)
-        if noisy:
-            _say()
-            _say(noisy)
+    for kind in config.databases:
+        run = run_database(kind, config, scenarios, wrk)
+        runs.append(run)
+        problems.extend(f"{kind}: {p}" for p in run["problems"])
+        verdicts.update({f"{kind} {name}": ok for name, ok in run["targets_passed"].items()})
     scaling = None
     if not config.skip_scaling:
         # After the servers stopped: in-process, it would compete with them for the CPUs.
@@ -367,8 +424,7 @@ def main() -> int:
                 "wrk": wrk_version(wrk),
             },
             "config": dataclasses.asdict(config),
-            "database": database,
-            "results": table_rows,
+            "runs": runs,
             "targets_passed": verdicts,
             "due_scaling": scaling,
             "problems": problems,

@@ -23,6 +23,9 @@ from .config import (
     ANSWER_TARGET_RATIO,
     ANSWERS_PATH,
     CHAPTER_TARGET_RATIO,
+    CHAT_BODIES_PATH,
+    CHAT_REQUESTS_PATH,
+    CHAT_TARGET_RATIO,
     DUE_TARGET_RATIO,
     VERIFY_BODY_PATH,
     VERIFY_TARGET_RPS,
@@ -47,6 +50,10 @@ class Scenario:
     # Answer mode (see wrk_script.lua): requests built from the cards in ANSWERS_PATH, whose
     # versions the script tracks; `paths` is only what the table shows.
     answers: bool = False
+    # Request-list mode: each request is a random line `TOKEN PATH` of this file (requests
+    # that belong to one learner, such as a message to their own conversation).
+    requests_file: Path | None = None
+    bodies_file: Path | None = None  # one body per line, one picked per request
     target_ratio: float | None = None  # held to at least this fraction of bare's req/s
     target_rps: float | None = None  # held to at least this many req/s
 
@@ -140,7 +147,32 @@ SCENARIOS: list[Scenario] = [
         description="POST 10 manifests (one YAML text) to a lab's verify",
         target_rps=VERIFY_TARGET_RPS,
     ),
+    Scenario(
+        name="chat",
+        server=SERVICE,
+        paths=("/api/v1/chat/conversations/{chat_conversation}/messages",),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+        requests_file=CHAT_REQUESTS_PATH,
+        bodies_file=CHAT_BODIES_PATH,
+        description="POST a course question to the learner's own tutor conversation",
+        target_ratio=CHAT_TARGET_RATIO,
+    ),
 ]
+
+# What learners ask the tutor in the `chat` scenario: course questions as people type them
+# (each answered from the course, with citations), rotated so no single cached answer wins.
+CHAT_MESSAGES = (
+    "how do i roll back a deployment",
+    "liveness vs readiness probe?",
+    "whats a netpol",
+    "how does a svc find its pods",
+    "difference between configmap and secret",
+    "what is a sidecar container",
+    "how to limit cpu for a pod",
+    "what does a pvc do",
+)
+CHAT_CONVERSATIONS = 500  # learners with an open conversation (at most the learners seeded)
 
 VERIFY_DOCUMENTS = 10
 
@@ -225,6 +257,29 @@ def discover(service_url: str, token: str, content_dir: Path) -> dict[str, str]:
     return context
 
 
+def open_conversations(service_url: str, tokens: list[str]) -> dict[str, str]:
+    """Open a tutor conversation for each of the first learners; `{chat_conversation}`.
+
+    Writes CHAT_REQUESTS_PATH (`TOKEN PATH` of each learner's own conversation: a message
+    to another learner's conversation is a 404) and CHAT_BODIES_PATH (the messages).
+    """
+    lines = []
+    for token in tokens[:CHAT_CONVERSATIONS]:
+        status, _, body = fetch(
+            f"{service_url}/api/v1/chat/conversations",
+            {"Authorization": f"Bearer {token}"},
+            method="POST",
+        )
+        if status != 201:
+            raise RuntimeError(f"POST /api/v1/chat/conversations answered {status}: {body[:200]!r}")
+        conversation = json.loads(body)["id"]
+        lines.append(f"{token} /api/v1/chat/conversations/{conversation}/messages\n")
+    CHAT_REQUESTS_PATH.write_text("".join(lines))
+    CHAT_BODIES_PATH.write_text("".join(json.dumps({"text": m}) + "\n" for m in CHAT_MESSAGES))
+    first = lines[0].split()[1].split("/")[-2]
+    return {"chat_conversation": first}
+
+
 def answer_lines(rows: list[tuple[str, str, int, int]]) -> str:
     """The answer mode's card file: `TOKEN QUESTION_ID CHOICE VERSION` per line."""
     return "".join(
@@ -255,6 +310,8 @@ def preflight(scenario: Scenario, base_url: str, token: str) -> list[str]:
         if unfilled:
             return [f"{scenario.name}: {unfilled[0]} has an unfilled template"]
         data = scenario.body_file.read_bytes() if scenario.body_file else None
+        if scenario.bodies_file is not None:
+            data = scenario.bodies_file.read_text().split("\n", 1)[0].encode()
         for path in scenario.paths:
             headers = {**scenario.headers, "Authorization": f"Bearer {token}"}
             requests.append((path, headers, data))

@@ -41,8 +41,10 @@ def remove_database(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def server_env(content_dir: str, db_path: Path = DB_PATH) -> dict[str, str]:
+def server_env(content_dir: str, db: Path | str = DB_PATH) -> dict[str, str]:
     """The environment of the CLI and the service: production, a fresh secret, the bench DB.
+
+    `db` is a SQLite file or a database URL.
 
     Inherited CKAD_* variables are dropped (the Makefile exports CKAD_DATABASE_URL for the
     developer's own database, which the benchmark must never touch).
@@ -52,7 +54,7 @@ def server_env(content_dir: str, db_path: Path = DB_PATH) -> dict[str, str]:
         CKAD_ENV="production",
         # 36 random bytes -> 48 URL-safe characters; production refuses the dev secret.
         CKAD_SECRET_KEY=secrets.token_urlsafe(36),
-        CKAD_DATABASE_URL=database_url(db_path),
+        CKAD_DATABASE_URL=db if isinstance(db, str) else database_url(db),
         CKAD_CONTENT_DIR=content_dir,
     )
     return env
@@ -134,6 +136,64 @@ def migrate_and_load(env: Mapping[str, str]) -> tuple[Path, str]:
             print(f"  retrying without the lab(s) {', '.join(sorted(labs))}", flush=True)
             candidates.insert(0, course_without_labs(labs))
     raise SeedError("flask content load failed for every content folder:\n" + "\n".join(failures))
+
+
+PG_DATABASE = "ckad_bench"
+
+
+def fresh_database(kind: str, postgres_url: str) -> str:
+    """An empty database of `kind` ("sqlite" or "postgresql") for the benchmark; its URL.
+
+    SQLite: the file DB_PATH, deleted first. PostgreSQL: the database `ckad_bench` on the
+    server of `postgres_url`, dropped and created again (the URL's own database is only used
+    to connect). Raises SeedError when the server does not answer.
+    """
+    if kind == "sqlite":
+        remove_database(DB_PATH)
+        return database_url(DB_PATH)
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin_url = make_url(postgres_url).set(drivername="postgresql+psycopg")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{PG_DATABASE}"'))
+    except Exception as exc:  # noqa: BLE001 - any connection problem: say which server
+        raise SeedError(f"PostgreSQL at {admin_url.render_as_string()}: {exc}") from None
+    finally:
+        admin.dispose()
+    return admin_url.set(database=PG_DATABASE).render_as_string(hide_password=False)
+
+
+def sync_sequences(db_url: str) -> None:
+    """Move PostgreSQL's id sequences past the ids the seeding inserted explicitly.
+
+    The benchmark inserts learners and cards with chosen ids; without this the service's
+    own inserts (a new card, a conversation) would collide with them. SQLite needs nothing.
+    """
+    if not db_url.startswith("postgresql"):
+        return
+    from sqlalchemy import text
+
+    from ckad_api.adapters.orm import Base
+
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            for table in Base.metadata.sorted_tables:
+                column = table.c.get("id")
+                if column is None or not column.primary_key or column.type.python_type is not int:
+                    continue
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"COALESCE((SELECT max(id) FROM {table.name}), 0) + 1, false)"
+                    )
+                )
+    finally:
+        engine.dispose()
 
 
 def seed_learners(db_url: str, count: int, tokens_path: Path | None) -> list[str]:

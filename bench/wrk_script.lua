@@ -6,6 +6,9 @@
 --   method=POST            the request method (default GET)
 --   body=FILE              the body of every request, read from FILE
 --   answers=FILE           answer mode, instead of path= (below)
+--   requests=FILE          request-list mode, instead of path=: each line `TOKEN PATH`; a
+--                          request is a random line, as that learner (own conversations...)
+--   bodies=FILE            one body per line; each request sends a random one
 --   threads=N              wrk's -t: answer mode splits the cards between the threads
 -- Each request carries `Authorization: Bearer <token>` with a token picked at random from
 -- TOKENS_FILE, so the service's token lookup sees many learners, as in real use.
@@ -41,6 +44,8 @@ extra_headers = {}
 expected_status = 200
 method = "GET"
 body = nil
+bodies = {}
+pairs_list = {}  -- request-list mode: {token, path}
 cards = {}  -- answer mode: {token, question, choice, version} owned by this thread
 inflight = {}  -- answer mode: question id -> queue of {card = index, sent = os.time()}
 calls = 0
@@ -101,6 +106,22 @@ function init(args)
       body = read_file(value)
     elseif kind == "answers" then
       answers = value
+    elseif kind == "requests" then
+      for line in io.lines(value) do
+        local token, path = line:match("^(%S+)%s+(%S+)%s*$")
+        if token then
+          table.insert(pairs_list, {token = token, path = path})
+        end
+      end
+      if #pairs_list == 0 then
+        error("no `TOKEN PATH` line in " .. value)
+      end
+    elseif kind == "bodies" then
+      for line in io.lines(value) do
+        if #line > 0 then
+          table.insert(bodies, line)
+        end
+      end
     elseif kind == "threads" then
       thread_count = tonumber(value)
     else
@@ -109,8 +130,8 @@ function init(args)
   end
   if answers then
     load_cards(answers, thread_count)
-  elseif #paths == 0 then
-    error("no path=... argument")
+  elseif #paths == 0 and #pairs_list == 0 then
+    error("no path=... or requests=... argument")
   end
   -- Distinct seeds per thread, or every thread would replay the same token sequence.
   math.randomseed(os.time() * 1000 + (thread_number or 0))
@@ -174,8 +195,17 @@ function request()
     return answer_request(not (thread_number == 1 and calls == 1))
   end
   local headers = base_headers()
+  local payload = body
+  if #bodies > 0 then
+    payload = bodies[math.random(#bodies)]
+  end
+  if #pairs_list > 0 then
+    local pick = pairs_list[math.random(#pairs_list)]
+    headers["Authorization"] = "Bearer " .. pick.token
+    return wrk.format(method, pick.path, headers, payload)
+  end
   headers["Authorization"] = "Bearer " .. tokens[math.random(#tokens)]
-  return wrk.format(method, paths[math.random(#paths)], headers, body)
+  return wrk.format(method, paths[math.random(#paths)], headers, payload)
 end
 
 local function track_version(status, text)
