@@ -8,7 +8,7 @@ PORT ?= 8000
 WORKERS ?= 2
 export CKAD_DATABASE_URL ?= sqlite:///$(CURDIR)/instance/ckad.db
 
-.PHONY: run serve install install-dev test lint format openapi bench clean
+.PHONY: run serve install install-dev test lint format openapi bench soak clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -58,6 +58,10 @@ openapi: install-dev
 
 bench: install-dev
 	$(BIN)/python -m bench
+
+# Ten minutes of mixed traffic, then every review checked in the database (see bench/soak.py).
+soak: install-dev
+	$(BIN)/python -m bench.soak
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
