@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 # Kubectl slang and short names, expanded so retrieval sees the words the course uses.
 SLANG = {
@@ -138,6 +139,7 @@ SKIP = re.compile(r"^\s*(skip|next|pass|next one|skip it|don'?t know|dunno|idk)\
 HINT = re.compile(r"^\s*(hint|clue|help me|give me a hint|a hint)\W*$", re.I)
 NUMBER = re.compile(r"\b(\d{1,2})\s+(questions?|quiz|cards?|more)\b|\bgive me (\d{1,2})\b", re.I)
 WORD = re.compile(r"[a-z0-9][a-z0-9./:_-]*", re.I)
+_LETTERS = re.compile(r"[a-z]+(?:-[a-z]+)*")
 ORDINALS = {
     "first": 0,
     "second": 1,
@@ -293,27 +295,45 @@ def _lab_named(text: str, lab_ids: Iterable[str]) -> str | None:
     return best[0] if best else None
 
 
-def normalise_query(text: str, vocabulary: frozenset[str]) -> tuple[str, list[str]]:
+def normalise_query(text: str, vocabulary: Mapping[str, int]) -> tuple[str, list[str]]:
     """Expand slang and fix typos against the course's own words.
 
-    Returns the query for retrieval and its topic words (fillers dropped) for judging
-    relevance. A word is corrected only when it is unknown to the course and close to one
-    known word (rapidfuzz ratio >= 85, length >= 5), so real terms are never rewritten.
+    `vocabulary` maps the course's words to how often they occur. Returns the query for
+    retrieval and its topic words (fillers dropped) for judging relevance. Words left as
+    they are keep their case: `storageClassName` tells retrieval where its parts are.
     """
     words = []
-    for raw in WORD.findall(text.lower()):
+    for raw in WORD.findall(text):
         raw = raw.strip(".:/_-")
         if not raw:
             continue
-        expanded = SLANG.get(raw, raw)
-        for word in expanded.split():
-            if word not in vocabulary and len(word) >= 5 and not word.isdigit():
-                found = process.extractOne(word, vocabulary, scorer=fuzz.ratio, score_cutoff=85)
-                if found:
-                    word = found[0]
-            words.append(word)
-    topic = [w for w in words if w not in FILLER and len(w) > 1]
+        lower = raw.lower()
+        if lower in SLANG:
+            words += SLANG[lower].split()
+            continue
+        corrected = correct_typo(lower, vocabulary)
+        words.append(raw if corrected == lower else corrected)
+    topic = [w for w in words if w.lower() not in FILLER and len(w) > 1]
     return " ".join(words), topic
+
+
+def correct_typo(word: str, vocabulary: Mapping[str, int]) -> str:
+    """The course word `word` is a typo of, or `word` itself.
+
+    Only a word the course never uses, made of letters, of six letters or more, is
+    corrected, and only to a word one edit away (a letter added, dropped, changed, or two
+    swapped): a looser match turns everyday words into course terms ("weather" into
+    "whether", "protection" into "production", "bored" into "ored") and out-of-course
+    questions into course questions. Among equally close words the most frequent one wins.
+    """
+    if word in vocabulary or len(word) < 6 or not _LETTERS.fullmatch(word):
+        return word
+    found = process.extract(
+        word, vocabulary.keys(), scorer=OSA.distance, score_cutoff=1, limit=None
+    )
+    if not found:
+        return word
+    return min(found, key=lambda f: (f[1], -vocabulary[f[0]], f[0]))[0]
 
 
 def parse_choice(text: str, choices: Sequence[str], multi: bool) -> int | list[int] | None:
@@ -455,10 +475,14 @@ _BOLD = re.compile(r"\*\*([^*\n]+)\*\*")
 _HEADING = re.compile(r"^#{1,6}\s+(.+)$", re.M)
 _TOKEN = re.compile(r"[a-z][a-z0-9]+")
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9.-]*$")
+_FENCED = re.compile(r"^\s*(```|~~~).*?^\s*\1[^\n]*$", re.M | re.S)
+_COMPOUND = re.compile(r"\b[A-Za-z]*[a-z][A-Z][A-Za-z]*\b")  # camelCase and PascalCase
+_HUMP = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 
 def course_lexicon(titles: Iterable[str], bodies: Iterable[str]) -> frozenset[str]:
-    """The course's own terms: words of titles, headings, bold text and inline code.
+    """The course's own terms: words of titles, headings, bold text and inline code, and the
+    parts of those written in camelCase.
 
     Plain prose words ("list", "reverse", "best") are deliberately left out, so a question
     made only of everyday words is not taken for a course question because the words occur
@@ -467,11 +491,17 @@ def course_lexicon(titles: Iterable[str], bodies: Iterable[str]) -> frozenset[st
     words: set[str] = set()
 
     def add(text: str) -> None:
-        words.update(_root(w) for w in _TOKEN.findall(text.lower()) if w not in FILLER)
+        # `CronJob` and `storageClassName` make "cron" and "storage class" course terms too.
+        parts = [p for w in _COMPOUND.findall(text) for p in _HUMP.findall(w)]
+        for word in _TOKEN.findall(" ".join([text, *parts]).lower()):
+            if word not in FILLER:
+                words.add(_root(word))
 
     for title in titles:
         add(title)
     for body in bodies:
+        # Code blocks are left out: their comments would pass for headings.
+        body = _FENCED.sub("\n", body)
         for pattern in (_BOLD, _HEADING):
             for match in pattern.findall(body):
                 add(match)
@@ -486,11 +516,14 @@ def course_lexicon(titles: Iterable[str], bodies: Iterable[str]) -> frozenset[st
 
 
 def in_course_share(topic: Sequence[str], lexicon: frozenset[str]) -> float:
-    """The share of a question's topic words that are course terms."""
-    if not topic:
-        return 0.0
+    """The share of a question's topic words that are course terms (numbers aside)."""
     # `kube-controller-manager`, `status.phase`, `init:0/2`: a course term inside counts.
-    return sum(1 for w in topic if any(_root(p) in lexicon for p in _TOKEN.findall(w))) / len(topic)
+    # "400m", "8080" or "10%" say nothing about the subject: they count neither way.
+    parts = [_TOKEN.findall(w.lower()) for w in topic]
+    words = [p for p in parts if p]
+    if not words:
+        return 0.0
+    return sum(1 for p in words if any(_root(x) in lexicon for x in p)) / len(words)
 
 
 def _root(word: str) -> str:

@@ -219,12 +219,16 @@ class CourseView:
         """The search index over the sections (built on first use)."""
         with self._index_lock:
             if self._index is None:
-                asked: dict[str, list[str]] = {}
+                # Review questions are indexed with their section: learners ask the way
+                # they are written.
+                asked: dict[str, list[tuple[str, str, str]]] = {}
                 for q in self.questions.values():
-                    asked.setdefault(q.section_id, []).append(f"{q.prompt} {q.hint or ''}")
+                    asked.setdefault(q.section_id, []).append(
+                        (q.prompt, q.hint or "", q.explanation or "")
+                    )
                 self._index = self._make_index(
                     [
-                        (s.id, chapter_id, s.title, s.body_md, " ".join(asked.get(s.id, [])))
+                        (s.id, chapter_id, s.title, s.body_md, asked.get(s.id, []))
                         for s, chapter_id in self._search_rows
                     ]
                 )

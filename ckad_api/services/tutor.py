@@ -16,9 +16,11 @@ from ..domain.errors import Conflict, DomainError, NotFound, ValidationFailed
 from .ports import Clock, UnitOfWork
 
 # Relevance, tuned on tests/fixtures/tutor_eval.yaml (tests/tutor/test_eval.py prints the
-# figures): at least a third of the question's topic words are course terms, and the best
-# section contains at least 60% of them.
+# figures): at least a third of the question's topic words are course terms, at least three
+# quarters are words the course uses at all, and one of the three best sections (with its
+# review questions) contains at least 60% of them.
 MIN_COURSE_TERMS = 0.34
+MIN_KNOWN = 0.75
 MIN_COVERAGE = 0.6
 QUIZ_HANDLERS = ("answer", "hint", "skip", "stop")
 
@@ -90,7 +92,9 @@ class TutorService:
         """Take the learner's message, act on it, store both and return the tutor's reply."""
         if not isinstance(text, str) or not text.strip():
             raise ValidationFailed("say something", errors={"text": ["must not be empty"]})
-        with self._uow() as uow:
+        # Read without the write lock: the state is saved below only if its version is
+        # still the one read here.
+        with self._read() as uow:
             row = uow.conversations.get(conversation_id, learner.id)
             if row is None:
                 raise NotFound(f"there is no conversation {conversation_id!r}")
@@ -156,7 +160,8 @@ class TutorService:
         ranked = index.rank(" ".join(topic), limit, topic)
         relevant = (
             bool(ranked)
-            and ranked[0][2] >= MIN_COVERAGE
+            and max(r.coverage for r in ranked[:3]) >= MIN_COVERAGE
+            and index.known_share(topic) >= MIN_KNOWN
             and t.in_course_share(topic, self.lexicon()) >= MIN_COURSE_TERMS
         )
         return ranked, topic, relevant
