@@ -6,12 +6,13 @@ server. Pure: PyYAML (with libyaml when present) and the schemas `kubernetes_val
 
 The text is hostile until proven otherwise, so every cost is bounded before it is paid:
 - size (`max_bytes`) is checked before any parsing;
-- a first pass over the parser's events (in C, no Python objects built) bounds nesting depth,
-  the number of nodes and the alias uses of each document, so neither a 5,000-level nesting nor
-  a "billion laughs" alias bomb reaches the constructor;
-- after construction, the size of each document with its aliases expanded is counted against
-  the same node budget (aliases share Python objects; expanding them happens later, in the
-  grader), and the data is copied into plain, unshared dicts and lists.
+- the text is parsed once, and the data is built from the parser's events as they come (no
+  node tree, no second pass): each event is counted before anything is built from it, so
+  nesting depth, the number of values and the alias uses of each document are bounded, and a
+  5,000-level nesting or a "billion laughs" alias bomb is refused as soon as it crosses a limit;
+- an alias is expanded into an unshared copy only after the size of what it names has been
+  charged to the same value budget, so the data handed on (plain, unshared dicts and lists)
+  never holds more than MAX_NODES values.
 Every failure is a ManifestError (422 `invalid-manifests`); nothing else escapes.
 """
 
@@ -19,8 +20,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import re
-from collections.abc import Iterable, Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import kubernetes_validate
@@ -109,19 +113,12 @@ def parse_manifests(
     documents and as many objects; at most `max_bytes` of UTF-8.
     """
     text = _decode(text, max_bytes)
-    _prescan(text)
     objects: list[dict[str, Any]] = []
     problems: list[tuple[int, int, str]] = []  # (document, line, "item N: problem" or problem)
     documents = 0
-    budget = _Budget(MAX_NODES)
-    loader = _Loader(text)
+    reader = _Reader(text)
     try:
-        index = 0
-        while loader.check_node():
-            node = loader.get_node()
-            index += 1
-            line = node.start_mark.line + 1
-            data = loader.construct_document(node)
+        for index, line, data in reader.documents():
             if data is None:
                 continue  # an empty document, such as a trailing `---`
             documents += 1
@@ -130,8 +127,7 @@ def parse_manifests(
                     f"too many documents: at most {max_documents} are accepted",
                     limit=max_documents,
                 )
-            budget.spend(data, line)
-            for obj, item in _unwrap(_plain(data), ""):
+            for obj, item in _unwrap(data, ""):
                 problem = _object_problem(obj)
                 if problem:
                     problems.append((index, line, f"{item}: {problem}" if item else problem))
@@ -142,10 +138,13 @@ def parse_manifests(
                     f"too many objects: at most {max_documents} are accepted",
                     limit=max_documents,
                 )
-    except yaml.YAMLError as exc:
-        raise _yaml_error(exc, text) from None
+    except (yaml.YAMLError, ManifestError) as exc:
+        error = reader.first_error(exc)
+        if isinstance(error, ManifestError):
+            raise error from None
+        raise _yaml_error(error, text) from None
     finally:
-        loader.dispose()
+        reader.dispose()
     if problems:
         shown = problems[:MAX_PROBLEMS]
         first_doc, first_line, _ = shown[0]
@@ -174,6 +173,8 @@ def schema_warnings(
     `Deployment web: spec.replicas: 'six' is not of type 'integer'`. A built-in kind under an
     API version that Kubernetes no longer serves gets a warning naming the current one; kinds
     the schemas do not know (CRDs) get none. Warnings, not failures: grading goes on.
+    The verdict on each object is remembered (the SCHEMA_CACHE_SIZE most recent), so an
+    object submitted again unchanged is not validated again.
     """
     warnings: list[str] = []
     for obj in objects:
@@ -188,12 +189,9 @@ def schema_warnings(
             continue
         try:
             validator = _validator(kubernetes_version, kind, api_version)
-            error = next(validator.iter_errors(dict(obj)), None)
-            if error is not None:
-                where = _json_path(error.path)
-                warnings.append(
-                    f"{kind} {name}: {where + ': ' if where else ''}{_says(error.message)}"
-                )
+            problem = _schema_problem(validator, obj, kubernetes_version)
+            if problem is not None:
+                warnings.append(f"{kind} {name}: {problem}")
         except kubernetes_validate.SchemaNotFoundError:
             served = SERVED_API_VERSIONS.get(kind)
             if served and obj.get("apiVersion") != served:
@@ -204,6 +202,72 @@ def schema_warnings(
         except kv_utils.InvalidSchemaError:
             continue  # a broken schema file in the library is not the learner's problem
     return warnings
+
+
+SCHEMA_CACHE_SIZE = 4096
+"""Objects whose schema verdict is remembered (least recently used dropped first)."""
+SCHEMA_CACHE_MAX_TEXT = 1000
+"""Longest verdict remembered, in characters; a longer one is worked out again each time."""
+
+
+class _LruCache:
+    """A bounded, thread-safe map that forgets its least recently used entries."""
+
+    def __init__(self, size: int):
+        self._size = size
+        self._entries: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """The value stored under `key` (now the most recently used), or `default`."""
+        with self._lock:
+            try:
+                self._entries.move_to_end(key)
+            except KeyError:
+                return default
+            return self._entries[key]
+
+    def put(self, key: Any, value: Any) -> None:
+        """Store `value` under `key`, forgetting the least recently used beyond the size."""
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+# Validating one object against its schema is most of a verification's cost (about half a
+# millisecond per object), and learners resubmit mostly unchanged manifests: the verdict is
+# remembered per object. The key is a digest of the object's repr (types and key order
+# included: which error jsonschema meets first can follow key order), so only an identical
+# object gets a remembered verdict; digests keep each entry small however large the object.
+_SCHEMA_VERDICTS = _LruCache(SCHEMA_CACHE_SIZE)
+_NO_VERDICT = object()
+
+
+def _schema_problem(validator: Any, obj: Mapping[str, Any], kubernetes_version: str) -> str | None:
+    """`path: problem` for the first schema error of `obj`, or None when it is valid."""
+    # The object names its kind and API version, so with the Kubernetes version it names the
+    # schema too.
+    digest = hashlib.blake2b(repr(obj).encode("utf-8", "surrogatepass"), digest_size=16)
+    key = (kubernetes_version, digest.digest())
+    # repr names every value exactly for plain data only (another class may print its address).
+    plain = type(obj) is dict
+    problem = _SCHEMA_VERDICTS.get(key, _NO_VERDICT) if plain else _NO_VERDICT
+    if problem is not _NO_VERDICT:
+        return problem
+    error = next(validator.iter_errors(dict(obj)), None)
+    if error is None:
+        problem = None
+    else:
+        where = _json_path(error.path)
+        problem = f"{where + ': ' if where else ''}{_says(error.message)}"
+    if plain and (problem is None or len(problem) <= SCHEMA_CACHE_MAX_TEXT):
+        _SCHEMA_VERDICTS.put(key, problem)
+    return problem
 
 
 @functools.lru_cache(maxsize=256)
@@ -262,37 +326,418 @@ def _refuse_tag(loader: Any, node: yaml.Node) -> Any:
 
 
 class _Loader(_BaseLoader):
-    """A safe loader that keeps timestamps as text (as the API does), refuses binary, set and
-    ordered-map types (no JSON form), and refuses duplicate keys (kubectl refuses them)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
-        seen: set[str] = set()
-        pairs = []
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE:
-                if key_node.tag != _STR:
-                    # JSON keys are strings: `80:` is "80" and `true:` is "true" (and they must
-                    # not collide as Python's 1 and True would).
-                    text = _key(self.construct_object(key_node))
-                    key_node = yaml.ScalarNode(_STR, text, key_node.start_mark, key_node.end_mark)
-                if key_node.value in seen:
-                    raise yaml.constructor.ConstructorError(
-                        "while constructing a mapping",
-                        node.start_mark,
-                        f"found duplicate key {key_node.value!r}",
-                        key_node.start_mark,
-                    )
-                seen.add(key_node.value)
-            pairs.append((key_node, value_node))
-        node.value = pairs
-        return super().construct_mapping(node, deep=deep)
+    """The parser and the constructors of tagged values `_Reader` uses: PyYAML's safe ones,
+    except that timestamps stay text (as the API sends them) and binary, set and ordered-map
+    types are refused (they have no JSON form)."""
 
 
 _STR = "tag:yaml.org,2002:str"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MERGE = "tag:yaml.org,2002:merge"
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_TEXT_TAGS = frozenset((_STR, _TIMESTAMP))
+_Loader.add_constructor(_TIMESTAMP, yaml.SafeLoader.construct_yaml_str)
 for _tag in ("binary", "set", "omap", "pairs"):
     _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
+
+_ScalarEvent = yaml.ScalarEvent
+_AliasEvent = yaml.AliasEvent
+_MappingStartEvent = yaml.MappingStartEvent
+_MappingEndEvent = yaml.MappingEndEvent
+_SequenceEndEvent = yaml.SequenceEndEvent
+_StreamEndEvent = yaml.StreamEndEvent
+_DocumentStartEvent = yaml.DocumentStartEvent
+_SequenceStartEvent = yaml.SequenceStartEvent
+_ScalarNode = yaml.ScalarNode
+_KINDS = {
+    yaml.ScalarEvent: "scalar",
+    yaml.SequenceStartEvent: "sequence",
+    yaml.MappingStartEvent: "mapping",
+}
+# What reading can fail with before the whole text has been seen, but must report only when the
+# rest of the text holds no syntax error or limit crossing (see `_Reader.first_error`).
+_LATE_ERRORS = (yaml.composer.ComposerError, yaml.constructor.ConstructorError, ManifestError)
+_BUILDING = object()  # an anchor's value while its collection is still being read
+_RESOLVER = yaml.resolver.Resolver()  # the resolver of _Loader (CSafeLoader and SafeLoader)
+
+
+def _plain_tag(value: str) -> str:
+    """The tag YAML gives an unquoted scalar: `80` an int, `true` a bool, `nginx` a string.
+    (A quoted scalar or one tagged `!` is a string.)"""
+    if len(value) > 64:  # only short values are remembered, so the cache stays small
+        return _RESOLVER.resolve(_ScalarNode, value, (True, False))
+    return _short_plain_tag(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _short_plain_tag(value: str) -> str:
+    # Resolving tries a regular expression per candidate type; most values repeat.
+    return _RESOLVER.resolve(_ScalarNode, value, (True, False))
+
+
+class _Anchor:
+    """What `&name` names in the current document: a scalar (kept as its event and tag, built
+    again at each use) or a collection with the values it holds, aliases expanded."""
+
+    __slots__ = ("event", "kind", "kinds", "mark", "size", "tag", "value")
+
+    def __init__(self, event: yaml.Event, kind: str, tag: str | None = None):
+        self.event, self.kind, self.tag = event, kind, tag
+        self.mark = event.start_mark
+        self.value: Any = _BUILDING
+        self.size = 1
+        self.kinds: list[tuple[str, Any]] = []  # a sequence's items: (kind, mark), for merges
+
+
+class _Reader:
+    """Reads the text in one pass over libyaml's events, building plain data as they come.
+
+    The result is what PyYAML's safe loader gives (the same tag resolution and scalar
+    constructors, merge keys, anchors scoped to their document), made JSON-like as the API
+    reads it: keys are text (`80:` is "80", `true:` is "true"), duplicate keys are refused (as
+    kubectl does), and aliases are expanded into unshared copies. Every event is counted before
+    anything is built from it: nesting depth (MAX_DEPTH), values written (MAX_NODES, keys
+    included), alias uses per document (MAX_ALIASES), and values held with aliases expanded
+    (MAX_NODES, charged before an alias is copied, over the whole text).
+    """
+
+    def __init__(self, text: str):
+        self._loader = _Loader(text)
+        self._next = self._loader.get_event
+        self._nodes = 0  # values written so far, keys included
+        self._left = MAX_NODES  # values the data may still hold, aliases expanded, keys not
+        self._depth = 0
+        self._aliases = 0
+        self._anchors: dict[str, _Anchor] = {}
+        self._line = 0  # where the current document starts, for the budget's error
+        self._limit: ManifestError | None = None  # the limit crossed, if one was
+
+    def dispose(self) -> None:
+        """Release the parser."""
+        self._loader.dispose()
+
+    def first_error(self, error: Exception) -> Exception:
+        """The error to report, given the first one met while reading.
+
+        As if the whole text were checked before any of it was built: a syntax error or a
+        limit crossed anywhere in the text comes first (a learner's indentation slip often
+        shows first as a duplicate key, and the syntax error says what is wrong), then an
+        undefined or repeated anchor in the same document, then `error` itself.
+        """
+        if error is self._limit or not isinstance(error, _LATE_ERRORS):
+            return error
+        composing = not isinstance(error, yaml.composer.ComposerError)
+        found: Exception | None = None
+        more = True
+        try:
+            while more:
+                try:
+                    more = self._rest(composing)
+                except yaml.composer.ComposerError as exc:
+                    found = exc
+                composing = False
+        except (yaml.YAMLError, ManifestError) as exc:
+            return exc
+        return found or error
+
+    def _rest(self, composing: bool) -> bool:
+        """Scan to the end of the current document (True: another one follows) or of the text
+        (False), counting every event against the limits as reading does; with `composing`,
+        check the document's anchors and aliases as well."""
+        next_event = self._next
+        while True:
+            event = next_event()
+            cls = event.__class__
+            if cls is _ScalarEvent:
+                self._nodes += 1
+                if self._nodes > MAX_NODES:
+                    raise self._refuse(event, f"more than {MAX_NODES:,} values")
+            elif cls is _AliasEvent:
+                self._count_alias(event)
+                if composing:
+                    self._use(event)
+                continue
+            elif cls is _MappingStartEvent or cls is _SequenceStartEvent:
+                self._enter(event)
+            elif cls is _MappingEndEvent or cls is _SequenceEndEvent:
+                self._depth -= 1
+                continue
+            elif cls is _DocumentStartEvent:
+                self._aliases = 0
+                return True
+            elif cls is _StreamEndEvent:
+                return False
+            else:
+                continue  # the end of a document
+            if composing and event.anchor is not None:
+                self._name(_Anchor(event, _KINDS[cls]))
+
+    def documents(self) -> Iterator[tuple[int, int, Any]]:
+        """(number, line, data) of every document in turn; an empty document's data is None."""
+        next_event = self._next
+        next_event()  # StreamStartEvent
+        index = 0
+        while next_event().__class__ is not _StreamEndEvent:  # a DocumentStartEvent
+            self._anchors = {}
+            self._aliases = 0
+            index += 1
+            root = next_event()
+            self._line = root.start_mark.line + 1
+            data = self._value(root)
+            if data is None:
+                self._left += 1  # an empty document holds no value: it is skipped
+            next_event()  # DocumentEndEvent
+            yield index, self._line, data
+
+    # values
+
+    def _value(self, event: yaml.Event) -> Any:
+        cls = event.__class__
+        if cls is _ScalarEvent:
+            self._nodes += 1
+            if self._nodes > MAX_NODES:
+                raise self._refuse(event, f"more than {MAX_NODES:,} values")
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = _plain_tag(event.value) if event.implicit[0] else _STR
+            if event.anchor is not None:
+                self._name(_Anchor(event, "scalar", tag))
+            self._spend(1)
+            return event.value if tag in _TEXT_TAGS else self._scalar(event, tag)
+        if cls is _AliasEvent:
+            self._count_alias(event)
+            return self._expand(self._use(event))
+        if cls is _MappingStartEvent:
+            return self._mapping(event)
+        return self._sequence(event)
+
+    def _scalar(self, event: yaml.Event, tag: str) -> Any:
+        """A scalar of any other tag, built by the loader's own constructor (or refused)."""
+        node = _ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        try:
+            return self._loader.construct_object(node, deep=True)
+        except (ArithmeticError, LookupError, TypeError, ValueError):  # `!!int x`, `!!bool no`
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"{event.value!r} is not a {tag.replace('tag:yaml.org,2002:', '!!')} value",
+                event.start_mark,
+            ) from None
+
+    def _mapping(self, start: yaml.Event) -> dict[str, Any]:
+        before = self._left
+        anchor = self._open(start, _MAP, yaml.MappingNode)
+        data: dict[str, Any] = {}
+        merged: list[tuple[str, Any]] = []
+        next_event = self._next
+        while True:
+            event = next_event()
+            cls = event.__class__
+            if cls is _MappingEndEvent:
+                break
+            if cls is _ScalarEvent:
+                self._nodes += 1
+                if self._nodes > MAX_NODES:
+                    raise self._refuse(event, f"more than {MAX_NODES:,} values")
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = _plain_tag(event.value) if event.implicit[0] else _STR
+                if event.anchor is not None:
+                    self._name(_Anchor(event, "scalar", tag))
+                key_event, mark = event, event.start_mark
+            elif cls is _AliasEvent:
+                self._count_alias(event)
+                named = self._use(event)
+                if named.kind != "scalar":
+                    raise _unhashable(start, named.mark)
+                key_event, tag, mark = named.event, named.tag, named.mark
+            else:  # a list or a mapping as a key: JSON has no such thing
+                self._enter(event)
+                raise _unhashable(start, event.start_mark)
+            if tag == _MERGE:
+                merged.extend(self._merge(next_event(), start))
+                continue
+            # JSON keys are text: `80:` is "80" and `true:` is "true" (and they must not
+            # collide as Python's 1 and True would).
+            key = key_event.value if tag in _TEXT_TAGS else _key(self._scalar(key_event, tag))
+            if key in data:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    start.start_mark,
+                    f"found duplicate key {key!r}",
+                    mark,
+                )
+            data[key] = self._value(next_event())
+        self._depth -= 1
+        if merged:
+            # Merged keys come first, in the order merged; the first value merged for a key
+            # wins, and the mapping's own keys win over every merged one (YAML's merge rules).
+            first: dict[str, Any] = {}
+            for key, value in merged:
+                first.setdefault(key, value)
+            data = {**first, **data}
+        self._close(anchor, data, before)
+        return data
+
+    def _sequence(self, start: yaml.Event, merging: yaml.Event | None = None) -> list[Any]:
+        """A list; with `merging` (the mapping whose `<<` it is), a list of mappings only."""
+        before = self._left
+        anchor = self._open(start, _SEQ, yaml.SequenceNode)
+        items: list[Any] = []
+        slow = anchor is not None or merging is not None
+        next_event = self._next
+        while True:
+            event = next_event()
+            cls = event.__class__
+            if cls is _SequenceEndEvent:
+                break
+            if not slow:
+                items.append(self._value(event))
+                continue
+            # An anchored list remembers what each item is, for a merge that uses it later.
+            named = None
+            if cls is _AliasEvent:
+                self._count_alias(event)
+                named = self._use(event)
+            kind, mark = (named.kind, named.mark) if named else (_KINDS[cls], event.start_mark)
+            if merging is not None and kind != "mapping":
+                raise _not_mergeable(merging, kind, mark)
+            if anchor is not None:
+                anchor.kinds.append((kind, mark))
+            items.append(self._expand(named) if named else self._value(event))
+        self._depth -= 1
+        self._close(anchor, items, before)
+        return items
+
+    def _merge(self, event: yaml.Event, owner: yaml.Event) -> list[tuple[str, Any]]:
+        """The pairs `<<: value` merges into `owner`: a mapping's, or those of each mapping of
+        a list in turn."""
+        cls = event.__class__
+        if cls is _MappingStartEvent:
+            return list(self._mapping(event).items())
+        if cls is _SequenceStartEvent:
+            sources = self._sequence(event, merging=owner)
+        elif cls is _AliasEvent:
+            self._count_alias(event)
+            named = self._use(event)
+            if named.kind == "mapping":
+                return list(self._expand(named).items())
+            if named.kind != "sequence":
+                raise _not_mergeable(owner, named.kind, named.mark, listed=False)
+            for kind, mark in named.kinds:
+                if kind != "mapping":
+                    raise _not_mergeable(owner, kind, mark)
+            sources = self._expand(named)
+        else:
+            raise _not_mergeable(owner, "scalar", event.start_mark, listed=False)
+        return [pair for source in sources for pair in source.items()]
+
+    # limits and anchors
+
+    def _enter(self, event: yaml.Event) -> None:
+        """Count a mapping or list that starts, refusing it when too deep or one too many."""
+        self._depth += 1
+        self._nodes += 1
+        if self._depth > MAX_DEPTH:
+            raise self._refuse(event, f"nesting deeper than {MAX_DEPTH} levels")
+        if self._nodes > MAX_NODES:
+            raise self._refuse(event, f"more than {MAX_NODES:,} values")
+
+    def _open(self, event: yaml.Event, default_tag: str, node_type: type) -> _Anchor | None:
+        self._enter(event)
+        anchor = None
+        if event.anchor is not None:
+            anchor = self._name(_Anchor(event, _KINDS[event.__class__]))
+        tag = event.tag
+        if tag is not None and tag != "!" and tag != default_tag:
+            # Every other tag refuses a mapping or list (`!!set`, `!!str`, `!Ref`...): let the
+            # loader's constructor say so in its own words, on an empty node of the same kind.
+            node = node_type(tag, [], event.start_mark, event.end_mark)
+            self._loader.construct_object(node, deep=True)
+            _refuse_tag(self._loader, node)
+        self._spend(1)
+        return anchor
+
+    def _close(self, anchor: _Anchor | None, value: Any, before: int) -> None:
+        if anchor is not None:
+            anchor.value = value
+            anchor.size = before - self._left
+
+    def _name(self, anchor: _Anchor) -> _Anchor:
+        name = anchor.event.anchor
+        first = self._anchors.get(name)
+        if first is not None:
+            raise yaml.composer.ComposerError(
+                "found duplicate anchor; first occurrence",
+                first.mark,
+                "second occurrence",
+                anchor.mark,
+            )
+        self._anchors[name] = anchor
+        return anchor
+
+    def _count_alias(self, event: yaml.Event) -> None:
+        self._aliases += 1
+        if self._aliases > MAX_ALIASES:
+            raise self._refuse(event, f"more than {MAX_ALIASES} alias uses (*name) in one document")
+
+    def _use(self, event: yaml.Event) -> _Anchor:
+        """The anchor an alias names (the use itself is counted by the caller)."""
+        anchor = self._anchors.get(event.anchor)
+        if anchor is None:
+            raise yaml.composer.ComposerError(None, None, "found undefined alias", event.start_mark)
+        return anchor
+
+    def _expand(self, anchor: _Anchor) -> Any:
+        """An unshared copy of what the anchor names, its size charged first."""
+        if anchor.kind == "scalar":
+            self._spend(1)
+            tag, event = anchor.tag, anchor.event
+            return event.value if tag in _TEXT_TAGS else self._scalar(event, tag)
+        if anchor.value is _BUILDING:
+            self._spend(MAX_NODES + 1)  # an alias inside its own anchor (`&r [*r]`): no end
+        self._spend(anchor.size)
+        return _copy(anchor.value)
+
+    def _refuse(self, event: yaml.Event, what: str) -> ManifestError:
+        self._limit = _limit_error(event, what)
+        return self._limit
+
+    def _spend(self, values: int) -> None:
+        self._left -= values
+        if self._left < 0:
+            raise ManifestError(
+                "the manifests are refused: with their aliases expanded they hold more "
+                f"than {MAX_NODES:,} values (document at line {self._line})",
+                line=self._line,
+                column=1,
+            )
+
+
+def _copy(value: Any) -> Any:
+    """An unshared copy of plain data (depth is already bounded)."""
+    if type(value) is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copy(v) for v in value]
+    return value
+
+
+def _unhashable(mapping: yaml.Event, mark: Any) -> yaml.YAMLError:
+    return yaml.constructor.ConstructorError(
+        "while constructing a mapping", mapping.start_mark, "found unhashable key", mark
+    )
+
+
+def _not_mergeable(mapping: yaml.Event, kind: str, mark: Any, listed: bool = True) -> Exception:
+    expected = "a mapping" if listed else "a mapping or list of mappings"
+    return yaml.constructor.ConstructorError(
+        "while constructing a mapping",
+        mapping.start_mark,
+        f"expected {expected} for merging, but found {kind}",
+        mark,
+    )
 
 
 def _decode(text: str | bytes, max_bytes: int) -> str:
@@ -332,38 +777,6 @@ def _too_big(max_bytes: int) -> ManifestError:
     )
 
 
-def _prescan(text: str) -> None:
-    """Walk the parser's events to bound depth, nodes and aliases before building anything."""
-    scanner = _BaseLoader(text)
-    depth = nodes = aliases = 0
-    try:
-        while scanner.check_event():
-            event = scanner.get_event()
-            if isinstance(event, yaml.DocumentStartEvent):
-                aliases = 0
-            elif isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                nodes += 1
-                if depth > MAX_DEPTH:
-                    raise _limit_error(event, f"nesting deeper than {MAX_DEPTH} levels")
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-            elif isinstance(event, yaml.ScalarEvent):
-                nodes += 1
-            elif isinstance(event, yaml.AliasEvent):
-                aliases += 1
-                if aliases > MAX_ALIASES:
-                    raise _limit_error(
-                        event, f"more than {MAX_ALIASES} alias uses (*name) in one document"
-                    )
-            if nodes > MAX_NODES:
-                raise _limit_error(event, f"more than {MAX_NODES:,} values")
-    except yaml.YAMLError as exc:
-        raise _yaml_error(exc, text) from None
-    finally:
-        scanner.dispose()
-
-
 def _limit_error(event: yaml.Event, what: str) -> ManifestError:
     line, column = event.start_mark.line + 1, event.start_mark.column + 1
     return ManifestError(
@@ -371,30 +784,6 @@ def _limit_error(event: yaml.Event, what: str) -> ManifestError:
         line=line,
         column=column,
     )
-
-
-class _Budget:
-    """Counts nodes with aliases expanded; shared sub-objects count every time they appear."""
-
-    def __init__(self, limit: int):
-        self.left = limit
-
-    def spend(self, data: Any, line: int) -> None:
-        stack = [data]
-        while stack:
-            value = stack.pop()
-            self.left -= 1
-            if self.left < 0:
-                raise ManifestError(
-                    "the manifests are refused: with their aliases expanded they hold more "
-                    f"than {MAX_NODES:,} values (document at line {line})",
-                    line=line,
-                    column=1,
-                )
-            if isinstance(value, dict):
-                stack.extend(value.values())
-            elif isinstance(value, list):
-                stack.extend(value)
 
 
 def _yaml_error(exc: yaml.YAMLError, text: str) -> ManifestError:
@@ -419,15 +808,6 @@ def _line_column(text: str, position: int) -> tuple[int, int]:
     line = text.count("\n", 0, position) + 1
     column = position - (text.rfind("\n", 0, position) + 1) + 1
     return line, column
-
-
-def _plain(value: Any) -> Any:
-    """An unshared copy with string keys, as JSON would have it (depth is already bounded)."""
-    if isinstance(value, dict):
-        return {_key(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _key(key: Any) -> str:

@@ -152,7 +152,7 @@ class LabService:
         checks = check_dicts(result)
         now = self._clock.now()
         with self._uow() as uow:
-            attempt = uow.attempts.add(
+            attempt_id = uow.attempts.add(
                 learner_id=learner.id,
                 lab_id=lab.id,
                 source=source,
@@ -164,7 +164,6 @@ class LabService:
                 created_at=now,
             )
             uow.commit()
-            attempt_id = attempt.id
         return {
             "attempt_id": attempt_id,
             "lab_id": lab.id,

@@ -121,6 +121,19 @@ def test_attempts_and_solution_after_the_first_attempt(client, learner, api):
     assert client.get("/api/v1/labs/web/solution", headers=other).status_code == 403
 
 
+def test_each_attempt_is_stored_as_it_was_returned(client, learner, clock):
+    typo = SOLUTION.replace("replicas: 2", "replicas: 3").replace(
+        "      containers:", "      containerz: []\n      containers:"
+    )
+    first = verify(client, learner, {"source": "manifests", "manifests": typo})
+    clock.advance(minutes=5)
+    second = verify(client, learner, {"source": "manifests", "manifests": SOLUTION})
+    assert first["warnings"] and first["passed"] is False and second["passed"] is True
+    assert second["attempt_id"] > first["attempt_id"]
+    listed = client.get("/api/v1/labs/web/attempts", headers=learner).get_json()["items"]
+    assert listed == [second, first]
+
+
 def test_cluster_source_without_a_cluster_is_503(client, learner, monkeypatch):
     response = client.post("/api/v1/labs/web/verify", headers=learner, json={"source": "cluster"})
     assert response.status_code == 503

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ckad_api.domain import manifests
 from ckad_api.domain.errors import DomainError
 from ckad_api.domain.manifests import (
     MAX_ALIASES,
@@ -177,12 +178,76 @@ def test_manifest_error_is_a_422_domain_error():
         ("a: !Ref x\n", 1, 4, "!Ref"),
         ("a: b\x00c\n", 1, 5, "#x0000 is not allowed"),
         ("a: \ud800\n", 1, 4, "invalid character"),
+        # Tags that do not fit their value (these used to escape as a 500):
+        ("a: !!int x\n", 1, 4, "'x' is not a !!int value"),
+        ("a: !!int ''\n", 1, 4, "'' is not a !!int value"),
+        ("a: !!bool maybe\n", 1, 4, "'maybe' is not a !!bool value"),
+        ("a: !!map [1, 2]\n", 1, 4, "expected a mapping node, but found sequence"),
+        ("a: !!map x\n", 1, 4, "expected a mapping node, but found scalar"),
+        ("a: !!str {b: 1}\n", 1, 4, "expected a scalar node, but found mapping"),
+        ("a: !!set {b: 1}\n", 1, 4, "!!set is not allowed"),
+        ("a: &x 1\nb: &x 2\n", 2, 4, "duplicate anchor"),
+        ("? [1, 2]\n: x\n", 1, 3, "unhashable key"),
+        ("c:\n  <<: 3\n", 2, 7, "expected a mapping or list of mappings for merging"),
+        ("c:\n  <<: [{a: 1}, 3]\n", 2, 16, "expected a mapping for merging, but found scalar"),
     ],
 )
 def test_broken_yaml_reports_line_and_column(text, line, column, says):
     error = refused(text)
     assert (error.extra["line"], error.extra["column"]) == (line, column)
     assert says in error.detail
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "says"),
+    [
+        # A dedented line reads as a duplicate key before the parser fails on the next one;
+        # the syntax error is what the learner must fix.
+        ("a: 1\na: 2\nb: [\n", 4, "did not find expected node content"),
+        ("a: 1\na: 2\n---\nb: [\n", 5, "did not find expected node content"),
+        ("a: !!int x\n---\nb: " + "[" * 70 + "]" * 70 + "\n", 3, "nesting deeper than 64"),
+        # Within a document, an undefined alias comes before a duplicate key...
+        ("a: 1\na: 2\nb: *x\n", 3, "undefined alias"),
+        # ...but not one in a later document.
+        ("a: 1\na: 2\n---\nb: *x\n", 2, "duplicate key 'a'"),
+    ],
+)
+def test_syntax_errors_and_limits_anywhere_come_before_other_problems(text, line, says):
+    error = refused(text)
+    assert error.extra["line"] == line
+    assert says in error.detail
+
+
+def test_merge_keys_merge_in_order_and_own_keys_win():
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+        "base: &base {a: base, b: base, long-key: base}\n"
+        "more: &more {b: more, c: more, long-key: more}\n"
+        "data:\n  <<: [*base, *more]\n  a: own\n"
+        "other:\n  <<: *base\n"
+    )
+    (obj,) = parse_manifests(text).objects
+    # The first mapping merged wins a key (YAML's rule), whatever the key's length.
+    assert obj["data"] == {"a": "own", "b": "base", "long-key": "base", "c": "more"}
+    assert list(obj["data"]) == ["a", "b", "long-key", "c"]
+    obj["other"]["a"] = "changed"
+    assert obj["base"]["a"] == "base" and obj["data"]["a"] == "own"
+
+
+def test_anchored_keys_and_scalars_keep_their_types():
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+        "data: {&port 80: x, &flag yes: y, when: &when 2026-01-05}\n"
+        "copies: [*port, *flag, *when]\n"
+    )
+    (obj,) = parse_manifests(text).objects
+    assert obj["data"] == {"80": "x", "true": "y", "when": "2026-01-05"}
+    assert obj["copies"] == [80, True, "2026-01-05"]
+
+
+@pytest.mark.parametrize("text", ["a: &r {<<: *r}\n", "a: &r {b: [*r]}\n"])
+def test_an_alias_inside_its_own_anchor_is_refused(text):
+    assert "aliases expanded" in refused(text).detail
 
 
 @pytest.mark.parametrize(
@@ -344,3 +409,37 @@ def test_odd_api_versions_and_kinds_are_warned_about_and_never_reach_the_schema_
         "Ingress c: apiVersion networking.k8s.io/v1beta1 does not serve Ingress in Kubernetes "
         "1.37; use networking.k8s.io/v1",
     ]
+
+
+def test_a_remembered_schema_verdict_serves_only_the_identical_object():
+    text = DEPLOYMENT + "---\n" + DEPLOYMENT.replace("replicas: 2", "replicas: '2'")
+    first, quoted = parse_manifests(text).objects
+    assert schema_warnings([first]) == schema_warnings([first]) == []
+    assert schema_warnings([quoted]) == [
+        "Deployment web: spec.replicas: '2' is not of type 'integer'"
+    ]
+    assert schema_warnings([quoted, first]) == schema_warnings([quoted])
+
+
+def test_schema_verdicts_are_remembered_within_a_bound(monkeypatch):
+    validations = []
+    real_validator = manifests._validator
+
+    class Counting:
+        def __init__(self, validator):
+            self.validator = validator
+
+        def iter_errors(self, instance):
+            validations.append(instance["metadata"]["name"])
+            return self.validator.iter_errors(instance)
+
+    monkeypatch.setattr(manifests, "_validator", lambda *key: Counting(real_validator(*key)))
+    monkeypatch.setattr(manifests, "_SCHEMA_VERDICTS", manifests._LruCache(3))
+    config_maps = [
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"c{i}"}} for i in range(5)
+    ]
+    assert schema_warnings(config_maps) == schema_warnings(config_maps[3:]) == []
+    assert validations == ["c0", "c1", "c2", "c3", "c4"]  # c3 and c4 were remembered
+    assert len(manifests._SCHEMA_VERDICTS) == 3
+    assert schema_warnings(config_maps[:1]) == []
+    assert validations[-1] == "c0"  # forgotten, so validated again

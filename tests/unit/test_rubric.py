@@ -337,6 +337,13 @@ def test_env_from_secret_env_value_and_env_source():
     assert run("env_source(c, 'X')", c={}) == "not set"
 
 
+def test_env_source_names_an_unknown_value_from_the_same_way_every_time():
+    # CEL hands maps to helpers in hash order; the message must not depend on it.
+    container = {"env": [{"name": "APP_MODE", "valueFrom": {"name": "cfg", "key": "MODE"}}]}
+    said = {run("env_source(c, 'APP_MODE')", c=container) for _ in range(40)}
+    assert said == {"valueFrom key, name"}
+
+
 def test_secret_has_key_reads_data_or_string_data_even_redacted():
     assert run("secret_has_key(s, 'password')", s={"data": {"password": "czNjcjN0"}}) is True
     assert run("secret_has_key(s, 'password')", s={"stringData": {"password": "s3cr3t"}}) is True
@@ -798,6 +805,37 @@ def test_rbac_missing_named_and_covering_permissions():
 def test_defaults_count_as_set(obj, expr):
     obj = {"apiVersion": "v1", "metadata": {"name": "x"}, **obj}
     assert run(expr, obj=with_defaults(obj)) is True
+
+
+def test_defaults_are_filled_in_a_copy_and_the_input_is_not_changed():
+    container = {
+        "name": "app",
+        "image": "nginx",
+        "ports": [{"containerPort": 80}],
+        "readinessProbe": {"httpGet": {"port": 80}},
+    }
+    pod_spec = {"containers": [container], "initContainers": [dict(container, name="init")]}
+    objects = [
+        deployment(template={"spec": copy.deepcopy(pod_spec)}),
+        {"kind": "CronJob", "spec": {"jobTemplate": {"spec": {"template": {"spec": pod_spec}}}}},
+        {"kind": "Service", "spec": {"ports": [{"port": 80}]}},
+        {"kind": "NetworkPolicy", "spec": {"ingress": [{"ports": [{"port": 80}]}]}},
+    ]
+    original = copy.deepcopy(objects)
+    deployment_, cronjob, service, policy = (with_defaults(o) for o in objects)
+    assert objects == original
+    filled = deployment_["spec"]["template"]["spec"]["containers"][0]
+    assert filled["ports"] == [{"containerPort": 80, "protocol": "TCP"}]
+    assert filled["imagePullPolicy"] == "Always"
+    assert filled["readinessProbe"]["httpGet"] == {"port": 80, "scheme": "HTTP", "path": "/"}
+    job_pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert job_pod["initContainers"][0]["ports"][0]["protocol"] == "TCP"
+    assert service["spec"]["ports"] == [{"port": 80, "protocol": "TCP", "targetPort": 80}]
+    assert policy["spec"]["ingress"][0]["ports"] == [{"port": 80, "protocol": "TCP"}]
+    # Two gradings of one object share nothing either.
+    again = with_defaults(objects[0])
+    again["spec"]["template"]["spec"]["containers"][0]["ports"].clear()
+    assert filled["ports"] == [{"containerPort": 80, "protocol": "TCP"}]
 
 
 def test_explicit_values_win_over_defaults_and_the_input_is_not_changed():
