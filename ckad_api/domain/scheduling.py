@@ -27,7 +27,9 @@ def _require_utc(now: dt.datetime) -> None:
         raise ValueError("scheduling needs a timezone-aware UTC datetime")
 
 
-@dataclasses.dataclass(frozen=True)
+# Slotted: a due list builds one per card, and a frozen dataclass with slots is built in
+# about half the time (measured).
+@dataclasses.dataclass(frozen=True, slots=True)
 class CardState:
     """The FSRS memory state of one learner's card for one question."""
 
@@ -120,13 +122,16 @@ def review(
 
 
 def preview(card: CardState, now: dt.datetime, *, desired_retention: float) -> dict[str, int]:
-    """Seconds until the card would be due for each rating (without fuzz: nominal intervals)."""
+    """Seconds until the card would be due for each rating (without fuzz: nominal intervals).
+
+    The same as `review(card, rating, now, fuzz=False).due - now` for each rating, with the
+    card converted once (`review_card` copies the card it is given).
+    """
+    _require_utc(now)
+    before = _to_fsrs(card)
+    review_card = scheduler(desired_retention, False).review_card
     return {
-        name: int(
-            (
-                review(card, value, now, desired_retention=desired_retention, fuzz=False).due - now
-            ).total_seconds()
-        )
+        name: int((review_card(before, fsrs.Rating(value), now)[0].due - now).total_seconds())
         for name, value in RATINGS.items()
     }
 
@@ -135,7 +140,9 @@ def retrievability(card: CardState, now: dt.datetime, desired_retention: float =
     """Probability of recall at `now` (0 for a new card)."""
     if card.is_new or card.stability is None or card.last_review is None:
         return 0.0
-    return float(scheduler(desired_retention, False).get_card_retrievability(_to_fsrs(card), now))
+    # FSRS reads only `last_review` and `stability` of the card it is given: passing the
+    # CardState saves building an fsrs.Card for every card of a due list.
+    return float(scheduler(desired_retention, False).get_card_retrievability(card, now))
 
 
 def is_mastered(card: CardState) -> bool:

@@ -83,7 +83,7 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...  # pragma: no cover - protocol
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class CardRecord:
     """A stored card: its id, question, FSRS state and version (for compare-and-set)."""
 
@@ -92,6 +92,15 @@ class CardRecord:
     card: CardState
     version: int
     introduced_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class KnownCards:
+    """What choosing new cards needs to know of a learner's cards."""
+
+    seen: set[str]  # questions with an effective review (not new)
+    parked: dict[str, int]  # question -> version of cards back to new (every review undone)
+    introduced_today: int  # cards introduced since the start of the learner's local day
 
 
 class CardConflict(Exception):

@@ -14,10 +14,11 @@ from ..domain.model import Question
 from ..domain.scheduling import CardState
 from .ports import CardConflict, Clock, UnitOfWork
 
-DUE_SCAN_LIMIT = 1000  # due cards read per request before ranking by retrievability
+# Due cards ranked when the database and the loaded course disagree on which questions live.
+DUE_SCAN_LIMIT = 1000
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class CardView:
     """A card as a client sees it (new cards have version 0 until first answered)."""
 
@@ -67,6 +68,22 @@ def public_question(q: Question) -> dict[str, Any]:
     }
 
 
+_PUBLIC_QUESTIONS = ("reviews", "public questions")  # key in the course view's cache
+
+
+def public_questions(view: Any) -> dict[str, dict[str, Any]]:
+    """Every live question of a course view as `public_question`, built once per view.
+
+    Due lists share these dicts (and the HTTP layer their encoded JSON): read them only.
+    """
+    questions = view.cache.get(_PUBLIC_QUESTIONS)
+    if questions is None:
+        questions = view.cache[_PUBLIC_QUESTIONS] = {
+            question_id: public_question(q) for question_id, q in view.questions.items()
+        }
+    return questions
+
+
 class ReviewService:
     """Use cases of spaced-repetition reviews."""
 
@@ -113,59 +130,50 @@ class ReviewService:
 
         retention = learner.desired_retention
         with self._read() as uow:
-            rows = uow.reviews.due(learner.id, now, DUE_SCAN_LIMIT)
-            due = []
-            for record in rows:
-                q = view.questions.get(record.question_id)
-                if wanted(q):
-                    card = record.card
-                    due.append(
-                        (scheduling.retrievability(card, now, retention), q, card, record.version)
-                    )
-            due.sort(key=lambda item: item[0])
+            # Ranked and filtered in SQL: only the cards returned are read.
+            rows = uow.reviews.due(learner.id, now, limit, chapter=chapter, competency=competency)
+            picked = [(r, q) for r in rows if wanted(q := view.questions.get(r.question_id))]
+            if len(picked) < len(rows) == limit:
+                # The database named a question the loaded view does not serve (a content
+                # reload between the two): rank every due card so the page stays full.
+                rows = uow.reviews.due(
+                    learner.id, now, DUE_SCAN_LIMIT, chapter=chapter, competency=competency
+                )
+                picked = [(r, q) for r in rows if wanted(q := view.questions.get(r.question_id))]
+                del picked[limit:]
+            public = public_questions(view)
             items = [
-                self._item(q, card, version, now, retention, new=False)
-                for _, q, card, version in due[:limit]
+                _item(public[q.id], r.card, r.version, now, retention, new=False) for r, q in picked
             ]
             if len(items) < limit:
-                items += self._new_cards(uow, learner, view, wanted, limit - len(items), now)
+                items += self._new_cards(
+                    uow, learner, view, public, wanted, limit - len(items), now
+                )
         return items
 
-    def _new_cards(self, uow, learner, view, wanted, room, now) -> list[dict[str, Any]]:
-        today = progress.local_day_start(now, learner.timezone)
-        known = uow.reviews.known(learner.id)
-        introduced_today = sum(1 for k in known if k.state > 0 and k.introduced_at >= today)
-        allowance = min(room, max(0, learner.new_cards_per_day - introduced_today))
+    def _new_cards(self, uow, learner, view, public, wanted, room, now) -> list[dict[str, Any]]:
+        known = uow.reviews.known(learner.id, progress.local_day_start(now, learner.timezone))
+        allowance = min(room, max(0, learner.new_cards_per_day - known.introduced_today))
         if allowance == 0:
             return []
-        seen = {k.question_id for k in known if k.state > 0}
-        parked = {k.question_id: k.version for k in known if k.state == scheduling.NEW}
         items = []
         for question_id in view.question_order:
             if len(items) >= allowance:
                 break
             q = view.questions[question_id]
-            if question_id in seen or not wanted(q):
+            if question_id in known.seen or not wanted(q):
                 continue
             items.append(
-                self._item(
-                    q,
+                _item(
+                    public[question_id],
                     CardState(),
-                    parked.get(question_id, 0),
+                    known.parked.get(question_id, 0),
                     now,
                     learner.desired_retention,
                     new=True,
                 )
             )
         return items
-
-    @staticmethod
-    def _item(q, card, version, now, retention, *, new) -> dict[str, Any]:
-        return {
-            "question": public_question(q),
-            "new": new,
-            "card": card_view(q.id, card, version, now, retention),
-        }
 
     # -- answer -----------------------------------------------------------------------------
     def answer(
@@ -383,6 +391,14 @@ class ReviewService:
             {"date": day, "due": n}
             for day, n in progress.forecast(cards, now, learner.timezone, days)
         ]
+
+
+def _item(question, card, version, now, retention, *, new) -> dict[str, Any]:
+    return {
+        "question": question,
+        "new": new,
+        "card": card_view(question["id"], card, version, now, retention),
+    }
 
 
 def log_dict(row: Any) -> dict[str, Any]:

@@ -397,3 +397,61 @@ def test_progress_and_forecast_move_over_simulated_weeks(client, learner, clock)
     assert sum(d["due"] for d in year["items"]) == expected >= 1
     bad = client.get("/api/v1/progress/forecast?days=0", headers=learner)
     assert bad.status_code == 400
+
+
+def test_hot_responses_are_byte_for_byte_what_the_schemas_dump(app, client, learner, clock):
+    """Due lists and answers are dumped by hand for speed: the bytes must stay exactly what
+    the documented schemas (`DueListSchema`, `AnswerResultSchema`, `CardSchema`) give."""
+    from ckad_api.http import schemas
+    from ckad_api.http.reviews import answer_dict, card_dict, due_json
+    from ckad_api.services.reviews import CardView
+
+    def encoded(data):
+        return json.dumps(data, separators=(",", ":"))
+
+    services = app.extensions["ckad"]
+    with services.read_uow() as uow:
+        ada = uow.learners.by_username("ada")[0]
+    results = []
+    for question_id in ORDER:  # every question type: choices, kubectl, manifest, flashcard
+        version = 0
+        for body in (RIGHT[question_id], WRONG[question_id]):
+            results.append(
+                services.reviews.answer(ada, question_id, **body, elapsed_ms=3000, version=version)
+            )
+            version += 1
+        results.append(
+            services.reviews.answer(
+                ada, question_id, **RIGHT[question_id], version=version, mode="practice"
+            )
+        )
+    for _ in range(2):  # both reviews undone: the card is new again, with a version
+        client.post("/api/v1/reviews/basics-pod-smallest/undo", headers=learner, json={})
+    clock.advance(days=3, microseconds=250)
+    answer_schema = schemas.AnswerResultSchema()
+    for result in results:
+        assert encoded(answer_dict(result)) == encoded(answer_schema.dump(result))
+    items = services.reviews.due(ada, 50)
+    assert {i["new"] for i in items} == {True, False}  # due cards and a card back to new
+    assert due_json(items) == encoded(schemas.DueListSchema().dump({"items": items}))
+    card_schema = schemas.CardSchema()
+    for item in items:
+        assert card_dict(item["card"]) == card_schema.dump(item["card"])
+    # Numbers and times at the edges of their formats.
+    odd = CardView(
+        question_id="basics-probe-traffic",
+        state="review",
+        due=clock.now().replace(microsecond=0),
+        last_review=None,
+        stability=1e-05,
+        difficulty=10.0,
+        retrievability=1.0,
+        reps=0,
+        lapses=0,
+        version=2**31 - 1,
+    )
+    edge = [{"question": items[0]["question"], "new": False, "card": odd}]
+    assert due_json(edge) == encoded(schemas.DueListSchema().dump({"items": edge}))
+    response = client.get("/api/v1/reviews/due?limit=50", headers=learner)
+    assert response.mimetype == "application/json"
+    assert response.get_data(as_text=True) == due_json(items)

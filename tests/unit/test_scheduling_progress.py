@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import fsrs
 import pytest
 
 from ckad_api.domain import progress
@@ -48,12 +49,50 @@ def test_lapses_count_again_on_review_cards():
     assert lapsed.lapses == 1 and lapsed.state == 3
 
 
-def test_preview_matches_review_without_fuzz():
-    card = CardState()
-    intervals = preview(card, T0, desired_retention=0.9)
-    for name, value in RATINGS.items():
-        after = review(card, value, T0, desired_retention=0.9, fuzz=False)
-        assert (after.due - T0).total_seconds() == intervals[name]
+def _cards_in_every_state() -> list[tuple[CardState, dt.datetime]]:
+    """(card, when it is next reviewed): new, learning, review (on time and overdue),
+    relearning."""
+    out = [(CardState(), T0)]
+    card, now = CardState(), T0
+    for rating in (3, 3, 3, 4, 1, 3, 2):
+        card = review(card, rating, now, desired_retention=0.9, fuzz=False)
+        now = card.due
+        out.append((card, now))
+        out.append((card, now + dt.timedelta(days=9, hours=5)))  # late
+    assert {c.state for c, _ in out} == {0, 1, 2, 3}
+    return out
+
+
+@pytest.mark.parametrize("retention", [0.8, 0.9, 0.97])
+def test_preview_matches_review_without_fuzz_in_every_state(retention):
+    for card, now in _cards_in_every_state():
+        intervals = preview(card, now, desired_retention=retention)
+        assert list(intervals) == ["again", "hard", "good", "easy"]
+        for name, value in RATINGS.items():
+            after = review(card, value, now, desired_retention=retention, fuzz=False)
+            assert int((after.due - now).total_seconds()) == intervals[name], (card, name)
+
+
+def test_retrievability_is_fsrs_own():
+    scheduler = fsrs.Scheduler(desired_retention=0.9, enable_fuzzing=False)
+    for card, now in _cards_in_every_state()[1:]:
+        for later in (
+            now,
+            now + dt.timedelta(days=1, microseconds=-1),
+            now + dt.timedelta(days=40),
+        ):
+            fsrs_card = fsrs.Card(
+                card_id=1,
+                state=fsrs.State(card.state),
+                step=card.step,
+                stability=card.stability,
+                difficulty=card.difficulty,
+                due=card.due,
+                last_review=card.last_review,
+            )
+            assert retrievability(card, later) == scheduler.get_card_retrievability(
+                fsrs_card, later
+            )
 
 
 def test_state_round_trips_through_dict():
