@@ -64,4 +64,4 @@ soak: install-dev
 	$(BIN)/python -m bench.soak
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis

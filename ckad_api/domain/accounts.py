@@ -15,6 +15,7 @@ from .model import ROLES
 USERNAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,30}[a-z0-9])$")
 NAMESPACE_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+EMAIL_MAX = 254  # RFC 5321: the longest address a mail server must accept
 PASSWORD_MIN, PASSWORD_MAX = 10, 128
 RETENTION_RANGE = (0.70, 0.99)
 NEW_CARDS_RANGE = (0, 200)
@@ -62,7 +63,9 @@ def check_registration(username: Any, password: Any, email: Any) -> None:
         errors["password"] = [f"must be {PASSWORD_MIN} to {PASSWORD_MAX} characters long"]
     elif username and isinstance(username, str) and password.lower() == username.lower():
         errors["password"] = ["must not be the same as the username"]
-    if email is not None and (not isinstance(email, str) or not EMAIL_PATTERN.match(email)):
+    if email is not None and (
+        not isinstance(email, str) or len(email) > EMAIL_MAX or not EMAIL_PATTERN.match(email)
+    ):
         errors["email"] = ["is not a valid email address"]
     if errors:
         raise ValidationFailed("the registration has invalid fields", errors=errors)

@@ -12,14 +12,58 @@ import flask
 from flask_smorest import Blueprint as _Blueprint
 
 from ..domain.accounts import Learner
-from ..domain.errors import Unauthorized, ValidationFailed
-from .errors import PROBLEM_MIME, StrictParser
+from ..domain.errors import NotFound, Unauthorized, ValidationFailed
+from .errors import PROBLEM_MIME, StrictParser, text_problem
+
+MAX_ID = 2**31 - 1
+"""The largest row id: ids are 32-bit INTEGER columns on PostgreSQL (and SQLite cannot even
+bind an integer past 2**63), so a larger id in a path or cursor names nothing."""
 
 
 class Blueprint(_Blueprint):
-    """flask-smorest Blueprint with the strict parser (400 with field errors)."""
+    """flask-smorest Blueprint with the strict parser (400 with field errors).
+
+    `doc` and `alt_response` only document: here they attach the documentation to the view
+    itself instead of wrapping it in one more pass-through call per request (a route has up
+    to five of them).
+    """
 
     ARGUMENTS_PARSER = StrictParser()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.url_value_preprocessor(_refuse_impossible_path_values)
+
+    def doc(self, **kwargs):
+        """Document the view (see flask-smorest), without a runtime wrapper."""
+        return _documentation_only(super().doc(**kwargs))
+
+    def alt_response(self, *args, **kwargs):
+        """Document an alternative response (see flask-smorest), without a runtime wrapper."""
+        return _documentation_only(super().alt_response(*args, **kwargs))
+
+
+def _documentation_only(decorator):
+    """Apply a flask-smorest documenting decorator's `_apidoc` to the view, not its wrapper."""
+
+    def apply(view):
+        view._apidoc = decorator(view)._apidoc  # a deep copy, extended: the view's own
+        return view
+
+    return apply
+
+
+def _refuse_impossible_path_values(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    # A path value that cannot be stored (NUL, lone surrogate) or an id past the column's
+    # range names nothing: answer the documented 404 before the database refuses it with a 500.
+    for name, value in (values or {}).items():
+        if isinstance(value, str) and (reason := text_problem(value)):
+            raise NotFound(f"the path names nothing: its {name} {reason}", errors={name: [reason]})
+        if isinstance(value, int) and value > MAX_ID:
+            raise NotFound(
+                f"the path names nothing: {name} {value} is larger than any id",
+                errors={name: [f"must be at most {MAX_ID}"]},
+            )
 
 
 def services():
@@ -106,7 +150,7 @@ def decode_cursor(cursor: str | None) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, value = raw.partition(":")
-        if prefix != "id" or not value.isdigit():
+        if prefix != "id" or not value.isdigit() or len(value) > 10 or int(value) > MAX_ID:
             raise ValueError
         return int(value)
     except (ValueError, UnicodeDecodeError):

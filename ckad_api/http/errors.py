@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import flask
 import marshmallow as ma
@@ -173,12 +175,79 @@ def is_json_mimetype(mimetype: str) -> bool:
     )
 
 
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of arrays and objects a request body may have; real bodies use 3 at most."""
+
+NUL_REASON = "must not contain NUL (U+0000) characters"
+SURROGATE_REASON = "is not valid Unicode: it contains an unpaired surrogate (U+D800 to U+DFFF)"
+# Text goes into the database: PostgreSQL refuses NUL in text, and no driver can encode a
+# lone surrogate (which a JSON `\ud800` escape decodes to), so both would surface as a 500.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def text_problem(value: str, *, surrogates: bool = True) -> str | None:
+    """Why `value` cannot be accepted as text (NUL, lone surrogate), or None when it can.
+
+    `surrogates=False` skips the search for lone surrogates, for text that cannot hold any.
+    """
+    # `in` and `isascii()` run at C speed (the latter reads a flag): a 500 kB manifest costs
+    # microseconds; only non-ASCII text that may hold surrogates pays for the search.
+    if "\x00" in value:
+        return NUL_REASON
+    if surrogates and not value.isascii() and _SURROGATE.search(value):
+        return SURROGATE_REASON
+    return None
+
+
+def _body_problems(body: Any, *, surrogates: bool = True) -> dict[str, list[str]]:
+    """Field path to problems for text that cannot be stored and for nesting that is too deep.
+
+    Walks the parsed body without recursion (a deep body must not exhaust the stack here
+    either) and stops at the first problem: one clear reason is enough to refuse the request.
+    `surrogates` as for `text_problem`.
+    """
+    stack: list[tuple[Any, str, int]] = [(body, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, str):
+            reason = text_problem(value, surrogates=surrogates)
+            if reason:
+                return {path or "body": [reason]}
+        elif isinstance(value, (dict, list)):
+            if depth >= MAX_JSON_DEPTH:
+                # Named by its top-level field: the full path would be 32 segments long.
+                reason = f"is nested too deeply (more than {MAX_JSON_DEPTH} levels)"
+                return {path.split(".", 1)[0] or "body": [reason]}
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, sub in items:
+                name = f"{path}.{key}" if path else str(key)
+                if isinstance(key, str):
+                    reason = text_problem(key, surrogates=surrogates)
+                    if reason:
+                        return {path or "body": [f"has a field name that {reason}"]}
+                stack.append((sub, name, depth + 1))
+    return {}
+
+
 def request_json() -> Any:
-    """The request body parsed as JSON once per request; a clear 400 when it is not JSON."""
+    """The request body parsed as JSON once per request; a clear 400 when it is not JSON,
+    is nested too deeply or carries text that cannot be stored."""
     cached = flask.g.get("_json_body", core.missing)
     if cached is not core.missing:
         return cached
-    raw = flask.request.get_data(cache=True)
+    request = flask.request
+    raw = request.get_data(cache=True)
+    limit = request.max_content_length
+    # A chunked body has no length to refuse up front, and werkzeug stops reading it at the
+    # limit without an error: the truncated text must not be parsed as if complete. One more
+    # byte from the server's stream tells a longer body from one of exactly the limit.
+    if (
+        request.content_length is None
+        and limit is not None
+        and len(raw) >= limit
+        and request.environ["wsgi.input"].read(1)
+    ):
+        flask.abort(413, f"the body is larger than {limit} bytes")
     if not raw:
         body = core.missing
     else:
@@ -197,8 +266,36 @@ def request_json() -> Any:
             raise ValidationFailed(
                 f"the request body {reason}", errors={"body": [reason]}
             ) from None
+        # Strictly decoded UTF-8 holds no surrogate: only a JSON \u escape can produce one.
+        problems = _body_problems(body, surrogates=b"\\u" in raw)
+        if problems:
+            field, reasons = next(iter(problems.items()))
+            subject = "the request body" if field == "body" else f"the field {field}"
+            raise ValidationFailed(f"{subject} {reasons[0]}", errors=problems)
     flask.g._json_body = body
     return body
+
+
+def _query_problems(raw: bytes) -> dict[str, list[str]]:
+    """Problems of the raw query string: werkzeug would silently replace invalid UTF-8 with
+    U+FFFD and pass NUL through, so both are refused here, naming the parameter."""
+    if raw.isascii() and b"%" not in raw and b"\x00" not in raw:
+        return {}  # the common case: nothing encoded, nothing to check
+    for pair in raw.split(b"&"):
+        texts = []
+        for part in pair.partition(b"=")[::2]:
+            decoded = unquote_to_bytes(part.replace(b"+", b" "))
+            try:
+                texts.append(decoded.decode("utf-8"))
+            except UnicodeDecodeError:
+                texts.append(None)
+        name = texts[0] or "query"
+        if None in texts:
+            return {name: ["is not valid UTF-8"]}
+        reason = text_problem(texts[1]) or text_problem(texts[0])
+        if reason:
+            return {name: [reason]}
+    return {}
 
 
 class StrictParser(FlaskParser):
@@ -222,6 +319,25 @@ class StrictParser(FlaskParser):
             return core.missing
         return request_json()
 
+    def load_json(self, req: flask.Request, schema: ma.Schema) -> Any:
+        """The JSON body; every body the API documents is required, so none at all is a 400
+        (a PATCH without a body is a client mistake, not an empty change)."""
+        body = super().load_json(req, schema)
+        if body is core.missing:
+            raise ValidationFailed(
+                "the request needs a JSON body (Content-Type: application/json)",
+                errors={"body": ["is required"]},
+            )
+        return body
+
+    def load_querystring(self, req: flask.Request, schema: ma.Schema) -> Any:
+        """The query parameters, after refusing invalid UTF-8 and unstorable text in them."""
+        problems = _query_problems(req.query_string)
+        if problems:
+            field, reasons = next(iter(problems.items()))
+            raise ValidationFailed(f"the query parameter {field} {reasons[0]}", errors=problems)
+        return super().load_querystring(req, schema)
+
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
         """Validation errors become our ValidationFailed (one mapping for every 400)."""
         raise ValidationFailed("the request has invalid fields", errors=_flatten(error.messages))
@@ -229,6 +345,11 @@ class StrictParser(FlaskParser):
 
 class ProblemSchema(ma.Schema):
     """An RFC 9457 problem (documentation only; responses are built by `problem`)."""
+
+    class Meta:
+        # RFC 9457 extension members: a 409 carries `current`, a 422 `line` and `column`,
+        # a 503 `checks`; the document must not forbid them.
+        unknown = ma.INCLUDE
 
     type = ma.fields.String(required=True, metadata={"description": "URI naming the problem"})
     title = ma.fields.String(required=True)

@@ -5,6 +5,11 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from ..domain import accounts as account_rules
+
+VERSION_MAX = 2**31 - 1
+"""Versions are 32-bit INTEGER columns; a larger one is refused as a field error, not a 500."""
+
 
 class StrictSchema(ma.Schema):
     """Input schemas refuse unknown fields."""
@@ -40,11 +45,37 @@ class LearnerSchema(ma.Schema):
 
 
 class RegisterSchema(StrictSchema):
-    """Registration: rules are checked by the domain so every field error is reported."""
+    """Registration: rules are checked by the domain so every field error is reported.
 
-    username = fields.String(required=True, metadata={"example": "ada"})
-    password = fields.String(required=True, load_only=True, metadata={"example": "correct-horse-1"})
-    email = fields.String(load_default=None, allow_none=True)
+    The rules are documented here (metadata only) so clients can check before sending."""
+
+    username = fields.String(
+        required=True,
+        metadata={
+            "example": "ada",
+            "pattern": account_rules.USERNAME_PATTERN.pattern,
+            "minLength": 3,
+            "maxLength": 32,
+        },
+    )
+    password = fields.String(
+        required=True,
+        load_only=True,
+        metadata={
+            "example": "correct-horse-1",
+            "minLength": account_rules.PASSWORD_MIN,
+            "maxLength": account_rules.PASSWORD_MAX,
+            "description": "Not the username",
+        },
+    )
+    email = fields.String(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "pattern": account_rules.EMAIL_PATTERN.pattern,
+            "maxLength": account_rules.EMAIL_MAX,
+        },
+    )
     display_name = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(max=100)
     )
@@ -82,6 +113,7 @@ class SettingsSchema(StrictSchema):
     daily_goal = fields.Integer(strict=True, metadata={"minimum": 1, "maximum": 1000})
     version = fields.Integer(
         strict=True,
+        validate=validate.Range(min=0, max=VERSION_MAX),
         metadata={
             "description": "The version last read; a stale one gets 409 with the current state"
         },
@@ -96,7 +128,7 @@ class AdminLearnerChangeSchema(StrictSchema):
         allow_none=True,
         metadata={"description": "Bind a lab namespace; null restores the default ckad-<username>"},
     )
-    version = fields.Integer(strict=True)
+    version = fields.Integer(strict=True, validate=validate.Range(min=0, max=VERSION_MAX))
 
 
 class PageQuerySchema(StrictSchema):
@@ -318,7 +350,7 @@ class AnswerRequestSchema(StrictSchema):
     version = fields.Integer(
         required=True,
         strict=True,
-        validate=validate.Range(min=0),
+        validate=validate.Range(min=0, max=VERSION_MAX),
         metadata={"description": "The card's version from /reviews/due"},
     )
     mode = fields.String(
@@ -358,7 +390,9 @@ class AnswerResultSchema(ma.Schema):
 class UndoRequestSchema(StrictSchema):
     """Undo the last answer on a card."""
 
-    version = fields.Integer(load_default=None, strict=True)
+    version = fields.Integer(
+        load_default=None, strict=True, validate=validate.Range(min=0, max=VERSION_MAX)
+    )
 
 
 class ReviewLogSchema(ma.Schema):
