@@ -246,7 +246,7 @@ def measure(
                 f"  {f'round {number} ' if config.rounds > 1 else ''}{scenario.name:<12} "
                 f"{result.requests_per_s:9.1f} req/s  p50 {result.p50_ms:6.2f} ms  "
                 f"p99 {result.p99_ms:6.2f} ms  errors {result.errors}"
-                + (f"  409s {result.conflicts}" if scenario.answers else "")
+                + (f"  409s {result.conflicts}" if scenario.counts_conflicts else "")
                 + ("" if usage is None else f"  other cpu {usage.other_share:.0%}")
             )
             if result.errors:
@@ -254,9 +254,15 @@ def measure(
                     f"{scenario.name}: {result.non_2xx_3xx} non-2xx/3xx, "
                     f"{result.socket_errors} socket errors, {result.unexpected_status} "
                     f"unexpected statuses"
-                    + (f" ({result.conflicts} of them 409s)" if scenario.answers else "")
+                    + (f" ({result.conflicts} of them 409s)" if scenario.counts_conflicts else "")
                 )
-            if scenario.answers and result.conflicts > CONFLICT_SHARE * max(result.requests, 1):
+            too_many = result.conflicts > CONFLICT_SHARE * max(result.requests, 1)
+            if scenario.requests_file is not None and too_many:
+                problems.append(
+                    f"{scenario.name}: {result.conflicts} of {result.requests} requests were "
+                    "409: more than racing requests to one learner's object explain"
+                )
+            if scenario.answers and too_many:
                 shared = result.raw.get("shared", 0)
                 problems.append(
                     f"{scenario.name}: {result.conflicts} of {result.requests} answers were "

@@ -58,6 +58,12 @@ class Scenario:
     target_rps: float | None = None  # held to at least this many req/s
 
     @property
+    def counts_conflicts(self) -> bool:
+        """True when a 409 is the API's answer to two of the load's requests racing (answers
+        to one card, messages to one conversation): counted apart, capped, not an error."""
+        return self.answers or self.requests_file is not None
+
+    @property
     def target(self) -> str | None:
         """The target in words, or None."""
         if self.target_ratio is not None:
