@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from sqlalchemy import bindparam, case, delete, func, select, update
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..domain.accounts import Learner
 from ..domain.errors import Conflict, NotFound
 from ..domain.model import Course
+from ..services.ports import ConversationState, StoredMessage
 from .orm import (
     AccessTokenRow,
     CardRow,
@@ -34,7 +36,7 @@ from .orm import (
     SlackReminderRow,
     SlackReminderSendRow,
 )
-from .reviews_repo import SqlReviewRepository
+from .reviews_repo import SqlReviewRepository, _Prepared
 
 _LEARNER_FIELDS = (
     "id",
@@ -470,11 +472,54 @@ class SqlAttemptRepository:
         return {lab_id: (n, best, bool(passed)) for lab_id, n, best, passed in rows}
 
 
+_CONVERSATIONS = ConversationRow.__table__
+_MESSAGES = ConversationMessageRow.__table__
+
+
+def _json(value: Any) -> Any:
+    """A JSON column as the driver returns it: text on SQLite, decoded by psycopg."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
 class SqlConversationRepository:
     """Owner of `conversations` and `conversation_messages`."""
 
     def __init__(self, session: Session):
         self.session = session
+
+    # Every chat message reads a conversation's state, compare-and-sets it and appends two
+    # messages. Built per call and run through the ORM (a flush per new row) or even Core,
+    # these cost several times what the database did; prepared as the review hot path's are
+    # (`_Prepared`), each is about what the driver takes. Nothing reads the rows back.
+    _STATE = _Prepared(
+        select(_CONVERSATIONS.c.state, _CONVERSATIONS.c.version).where(
+            _CONVERSATIONS.c.id == bindparam("conversation_id"),
+            _CONVERSATIONS.c.learner_id == bindparam("learner_id"),
+        )
+    )
+    _SAVE_STATE = _Prepared(
+        _CONVERSATIONS.update()
+        .where(
+            _CONVERSATIONS.c.id == bindparam("conversation_id"),
+            _CONVERSATIONS.c.version == bindparam("expected_version"),
+        )
+        .values(
+            state=bindparam("new_state"),
+            version=bindparam("new_version"),
+            updated_at=bindparam("now"),
+        )
+    )
+    _ADD_MESSAGE = _Prepared(
+        _MESSAGES.insert()
+        .values(
+            conversation_id=bindparam("conversation_id"),
+            role=bindparam("role"),
+            text=bindparam("text"),
+            payload=bindparam("payload"),
+            created_at=bindparam("created_at"),
+        )
+        .returning(_MESSAGES.c.id)
+    )
 
     def create(
         self, conversation_id: str, learner_id: int, state: dict[str, Any], now: dt.datetime
@@ -500,18 +545,29 @@ class SqlConversationRepository:
             )
         )
 
+    def state(self, conversation_id: str, learner_id: int) -> ConversationState | None:
+        """The state and version of the learner's conversation, or None (missing or not
+        theirs): one indexed read of the two columns a message needs."""
+        rows = self._STATE.all(
+            self.session, {"conversation_id": conversation_id, "learner_id": learner_id}
+        )
+        return ConversationState(_json(rows[0][0]), rows[0][1]) if rows else None
+
     def save_state(
         self, conversation_id: str, expected_version: int, state: dict[str, Any], now: dt.datetime
     ) -> bool:
         """Compare-and-set the state; False when another message changed it first."""
-        result = self.session.execute(
-            update(ConversationRow)
-            .where(
-                ConversationRow.id == conversation_id, ConversationRow.version == expected_version
-            )
-            .values(state=state, version=expected_version + 1, updated_at=now)
+        matched = self._SAVE_STATE.run(
+            self.session,
+            {
+                "conversation_id": conversation_id,
+                "expected_version": expected_version,
+                "new_state": state,
+                "new_version": expected_version + 1,
+                "now": now,
+            },
         )
-        return result.rowcount == 1
+        return matched == 1
 
     def add_message(
         self,
@@ -520,14 +576,19 @@ class SqlConversationRepository:
         text: str,
         payload: dict[str, Any] | None,
         now: dt.datetime,
-    ) -> ConversationMessageRow:
-        """Append a message."""
-        row = ConversationMessageRow(
-            conversation_id=conversation_id, role=role, text=text, payload=payload, created_at=now
+    ) -> StoredMessage:
+        """Append a message; returned as written, with its new id."""
+        ((message_id,),) = self._ADD_MESSAGE.all(
+            self.session,
+            {
+                "conversation_id": conversation_id,
+                "role": role,
+                "text": text,
+                "payload": payload,
+                "created_at": now,
+            },
         )
-        self.session.add(row)
-        self.session.flush()
-        return row
+        return StoredMessage(message_id, role, text, payload, now)
 
     def messages(
         self, conversation_id: str, after_id: int, limit: int

@@ -9,6 +9,7 @@ Pure functions: no clock, database or network.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -212,8 +213,22 @@ class Reply:
     result: dict[str, Any] | None = None  # a graded answer or a lab verification
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for storage and JSON."""
-        return dataclasses.asdict(self)
+        """Plain data for storage and JSON (the keys of `dataclasses.asdict`, in its order).
+
+        Built by hand: `asdict` deep-copies field by field, which cost about as much as
+        storing the message. The question and result dicts are copied one level deep.
+        """
+        return {
+            "intent": self.intent,
+            "text": self.text,
+            "citations": [
+                {"section_id": c.section_id, "title": c.title, "chapter_id": c.chapter_id}
+                for c in self.citations
+            ],
+            "question": None if self.question is None else dict(self.question),
+            "actions": [{"label": a.label, "text": a.text} for a in self.actions],
+            "result": None if self.result is None else dict(self.result),
+        }
 
 
 def understand(text: str, in_quiz: bool, lab_ids: Iterable[str] = ()) -> Intent:
@@ -420,25 +435,45 @@ def question_text(question: dict[str, Any], number: int, total: int) -> str:
 
 def best_passage(markdown: str, topic: Sequence[str], limit: int = 700) -> str:
     """The paragraph (with a following code block, if any) that best matches the topic words."""
-    blocks = [b.strip() for b in re.split(r"\n\s*\n", markdown) if b.strip()]
+    blocks = _blocks(markdown)
     if not blocks:
         return ""
     words = {w.lower() for w in topic}
 
-    def score(block: str) -> float:
-        if block.startswith(("```", "|", "#")):
+    def score(i: int) -> float:
+        block, found, stems = blocks[i]
+        if found is None:  # code, a table or a heading: never the passage
             return -1.0
-        found = {w.lower() for w in WORD.findall(block)}
-        stems = {w[:5] for w in found}
         return sum(1 for w in words if w in found or w[:5] in stems) + len(block) / 10_000
 
-    best = max(range(len(blocks)), key=lambda i: score(blocks[i]))
-    passage = blocks[best]
-    if best + 1 < len(blocks) and blocks[best + 1].startswith("```") and len(passage) < limit:
-        passage = f"{passage}\n\n{blocks[best + 1]}"
+    best = max(range(len(blocks)), key=score)
+    passage = blocks[best][0]
+    following = blocks[best + 1][0] if best + 1 < len(blocks) else ""
+    if following.startswith("```") and len(passage) < limit:
+        passage = f"{passage}\n\n{following}"
     if len(passage) > limit * 2:
         passage = passage[: limit * 2].rsplit("\n", 1)[0] + "\n…"
     return passage
+
+
+@functools.lru_cache(maxsize=256)
+def _blocks(
+    markdown: str,
+) -> tuple[tuple[str, frozenset[str] | None, frozenset[str] | None], ...]:
+    """A section's blocks, each with its lowercased words and their 5-letter stems (None for
+    code, tables and headings). Cached: a section's text changes only with the content, and
+    splitting and tokenising it was most of the cost of quoting it for every question."""
+    out = []
+    for raw in re.split(r"\n\s*\n", markdown):
+        block = raw.strip()
+        if not block:
+            continue
+        if block.startswith(("```", "|", "#")):
+            out.append((block, None, None))
+            continue
+        found = frozenset(w.lower() for w in WORD.findall(block))
+        out.append((block, found, frozenset(w[:5] for w in found)))
+    return tuple(out)
 
 
 def quote(passage: str) -> str:

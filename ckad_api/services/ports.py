@@ -105,3 +105,22 @@ class KnownCards:
 
 class CardConflict(Exception):
     """A card write lost a race: another request changed or created the card first."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """A message just stored in a conversation, as written (nothing is read back)."""
+
+    id: int
+    role: str  # "learner" or "tutor"
+    text: str
+    payload: dict[str, Any] | None  # the tutor's reply as plain data; None for the learner's
+    created_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ConversationState:
+    """What answering a message needs of a conversation: its state and version (for CAS)."""
+
+    state: dict[str, Any]
+    version: int

@@ -95,14 +95,13 @@ class TutorService:
         # Read without the write lock: the state is saved below only if its version is
         # still the one read here.
         with self._read() as uow:
-            row = uow.conversations.get(conversation_id, learner.id)
-            if row is None:
-                raise NotFound(f"there is no conversation {conversation_id!r}")
-            state, version = dict(row.state), row.version
-        reply, state = self.reply(learner, text, state)
+            found = uow.conversations.state(conversation_id, learner.id)
+        if found is None:
+            raise NotFound(f"there is no conversation {conversation_id!r}")
+        reply, state = self.reply(learner, text, dict(found.state))
         now = self._clock.now()
         with self._uow() as uow:
-            if not uow.conversations.save_state(conversation_id, version, state, now):
+            if not uow.conversations.save_state(conversation_id, found.version, state, now):
                 raise Conflict(
                     "another message in this conversation was answered first; "
                     "reload the conversation"
@@ -112,7 +111,7 @@ class TutorService:
                 conversation_id, "tutor", reply.text, reply.to_dict(), now
             )
             uow.commit()
-            return message_dict(message)
+        return message_dict(message)
 
     # -- understanding and acting ---------------------------------------------------------
     def reply(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 import pytest
 
 from ckad_api import create_app
@@ -155,3 +158,117 @@ def test_any_instance_continues_a_conversation(app, database_url, client, learne
     ).get_json()
     assert [m["role"] for m in messages["items"]] == ["tutor", "learner", "tutor"]
     assert messages["next_cursor"]
+
+
+def test_a_message_answered_meanwhile_gets_409_and_stores_nothing(
+    services, client, learner, conversation, monkeypatch
+):
+    """The state is read without the write lock and saved only if its version is unchanged:
+    a message answered while this one was being composed wins, this one is refused whole."""
+    ada = services.accounts.authenticate(learner["Authorization"].split()[1])
+    tutor = services.tutor
+    compose = tutor.reply
+
+    def meanwhile(who, text, state):
+        if text == "quiz me 2 questions":  # another tab answers first, mid-composition
+            tutor.send(ada, conversation, "readiness probe traffic")
+        return compose(who, text, state)
+
+    monkeypatch.setattr(tutor, "reply", meanwhile)
+    response = client.post(
+        f"/api/v1/chat/conversations/{conversation}/messages",
+        headers=learner,
+        json={"text": "quiz me 2 questions"},
+    )
+    assert response.status_code == 409
+    assert response.content_type == "application/problem+json"
+    assert "answered first" in response.get_json()["detail"]
+    items = client.get(
+        f"/api/v1/chat/conversations/{conversation}/messages", headers=learner
+    ).get_json()["items"]
+    assert [(m["role"], m["intent"]) for m in items] == [
+        ("tutor", "greeting"),
+        ("learner", None),
+        ("tutor", "ask"),
+    ]
+    assert items[1]["text"] == "readiness probe traffic"
+    # The winner's state stands: its offered question is still open, no quiz started.
+    monkeypatch.undo()
+    graded = say(client, learner, conversation, "b")
+    assert graded["intent"] == "answer" and graded["result"]["correct"] is True
+
+
+def test_replies_are_what_the_conversation_lists_byte_for_byte(client, learner, conversation):
+    """The reply to a message is dumped by hand; it is exactly the stored message as the
+    documented schema dumps it (same keys, order and values), with ids in message order."""
+    texts = [
+        "hi",
+        "what does a readyness probe do",  # citations and an offered question with choices
+        "best pizza in naples",  # refused: no citations, no question
+        "quiz me 3 questions",
+        "b",  # graded: a result
+        "hint",
+        "kubectl create deployment web --image=nginx:1.27 --replicas=3",  # kubectl: no choices
+        "a, b and c",  # the quiz is done
+    ]
+    replies = []
+    for text in texts:
+        response = client.post(
+            f"/api/v1/chat/conversations/{conversation}/messages",
+            headers=learner,
+            json={"text": text},
+        )
+        assert response.status_code == 200
+        replies.append(response.get_json())
+    assert {r["intent"] for r in replies} >= {"greeting", "ask", "out_of_scope", "quiz", "hint"}
+    assert any(r["question"] and r["question"]["choices"] is None for r in replies)
+    assert any(r["result"] for r in replies)
+    items = client.get(
+        f"/api/v1/chat/conversations/{conversation}/messages", headers=learner
+    ).get_json()["items"]
+    assert len(items) == 1 + 2 * len(texts)
+    ids = [m["id"] for m in items]
+    assert ids == sorted(set(ids))
+    for i, (text, reply) in enumerate(zip(texts, replies, strict=True)):
+        said, stored = items[1 + 2 * i], items[2 + 2 * i]
+        assert (said["role"], said["text"], said["intent"]) == ("learner", text, None)
+        assert json.dumps(reply) == json.dumps(stored)
+
+
+def test_message_body_is_the_schema_dump():
+    """`message_body` against `ChatMessageSchema` on the shapes a message can take."""
+    from ckad_api.http.chat import message_body
+    from ckad_api.http.schemas import ChatMessageSchema
+
+    now = dt.datetime(2026, 11, 29, 16, 5, 7, 123456, tzinfo=dt.UTC)
+    learner_said = {
+        "id": 7,
+        "role": "learner",
+        "text": "b",
+        "created_at": now,
+        "intent": None,
+        "citations": [],
+        "question": None,
+        "actions": [],
+        "result": None,
+    }
+    tutor_said = {
+        **learner_said,
+        "id": 8,
+        "role": "tutor",
+        "intent": "quiz",
+        "citations": ({"section_id": "s", "title": "T", "chapter_id": "c"},),
+        "question": {
+            "id": "q",
+            "type": "single_choice",
+            "prompt": "P?",
+            "choices": ("x", "y"),
+            "number": 2,
+            "of": 3,
+        },
+        "actions": ({"label": "Hint", "text": "hint"},),
+        "result": {"correct": False, "rating": "again", "mode": "review"},
+    }
+    schema = ChatMessageSchema()
+    for message in (learner_said, tutor_said):
+        assert json.dumps(message_body(message)) == json.dumps(schema.dump(message))
