@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from sqlalchemy import bindparam, case, delete, func, select, update
@@ -36,7 +35,8 @@ from .orm import (
     SlackReminderRow,
     SlackReminderSendRow,
 )
-from .reviews_repo import SqlReviewRepository, _Prepared
+from .prepared import Prepared, from_json, utc
+from .reviews_repo import SqlReviewRepository
 
 _LEARNER_FIELDS = (
     "id",
@@ -476,11 +476,6 @@ _CONVERSATIONS = ConversationRow.__table__
 _MESSAGES = ConversationMessageRow.__table__
 
 
-def _json(value: Any) -> Any:
-    """A JSON column as the driver returns it: text on SQLite, decoded by psycopg."""
-    return json.loads(value) if isinstance(value, str) else value
-
-
 class SqlConversationRepository:
     """Owner of `conversations` and `conversation_messages`."""
 
@@ -490,14 +485,14 @@ class SqlConversationRepository:
     # Every chat message reads a conversation's state, compare-and-sets it and appends two
     # messages. Built per call and run through the ORM (a flush per new row) or even Core,
     # these cost several times what the database did; prepared as the review hot path's are
-    # (`_Prepared`), each is about what the driver takes. Nothing reads the rows back.
-    _STATE = _Prepared(
+    # (`Prepared`), each is about what the driver takes. Nothing reads the rows back.
+    _STATE = Prepared(
         select(_CONVERSATIONS.c.state, _CONVERSATIONS.c.version).where(
             _CONVERSATIONS.c.id == bindparam("conversation_id"),
             _CONVERSATIONS.c.learner_id == bindparam("learner_id"),
         )
     )
-    _SAVE_STATE = _Prepared(
+    _SAVE_STATE = Prepared(
         _CONVERSATIONS.update()
         .where(
             _CONVERSATIONS.c.id == bindparam("conversation_id"),
@@ -509,7 +504,7 @@ class SqlConversationRepository:
             updated_at=bindparam("now"),
         )
     )
-    _ADD_MESSAGE = _Prepared(
+    _ADD_MESSAGE = Prepared(
         _MESSAGES.insert()
         .values(
             conversation_id=bindparam("conversation_id"),
@@ -551,7 +546,7 @@ class SqlConversationRepository:
         rows = self._STATE.all(
             self.session, {"conversation_id": conversation_id, "learner_id": learner_id}
         )
-        return ConversationState(_json(rows[0][0]), rows[0][1]) if rows else None
+        return ConversationState(from_json(rows[0][0]), rows[0][1]) if rows else None
 
     def save_state(
         self, conversation_id: str, expected_version: int, state: dict[str, Any], now: dt.datetime
@@ -684,21 +679,10 @@ class SqlTokenLookup:
             return None
         row = dict(zip(self._names, raw, strict=True))
         for name in self._TIMES:
-            row[name] = _utc(row[name])
+            row[name] = utc(row[name])
         if row["revoked_at"] is not None or row["expires_at"] <= now:
             return None
         return Learner(**{f: row[f] for f in _LEARNER_FIELDS})
-
-
-def _utc(value: Any) -> dt.datetime | None:
-    """A driver's timestamp (SQLite gives text) as an aware UTC datetime."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
 
 
 class SqlSlackRepository:

@@ -1,7 +1,7 @@
 """The cards and review_logs tables: Core queries, because reviews are the hot path.
 
 The statements of the two hot paths (due cards, an answer) are built once at import and run
-straight on the DBAPI cursor of the unit of work's connection (see `_Prepared`): building
+straight on the DBAPI cursor of the unit of work's connection (see `Prepared`): building
 statements per call, the ORM's bulk-update path and SQLAlchemy's execution and result
 processing cost more than the database itself did. The first answer to a card
 (`create`) stays a Core statement: it needs a savepoint and SQLAlchemy's IntegrityError.
@@ -35,6 +35,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from ..domain.scheduling import CardState
 from ..services.ports import CardConflict, CardRecord, KnownCards
 from .orm import CardRow, QuestionCompetencyRow, QuestionRow, ReviewLogRow, UTCDateTime
+from .prepared import Prepared, utc
 
 _CARDS = CardRow.__table__
 _LOGS = ReviewLogRow.__table__
@@ -52,87 +53,6 @@ _CARD_COLUMNS = (
     CardRow.version,
     CardRow.introduced_at,
 )
-
-
-class _Prepared:
-    """A prebuilt statement run on the DBAPI cursor of the session's connection.
-
-    The same idea as `SqlTokenLookup`: compiled once per dialect, then each call only
-    converts its parameters and lets the driver run it, inside the unit of work's
-    transaction. Parameters go through the column types' own bind processors, so values are
-    stored and compared exactly as Core would bind them; rows come back as the driver's
-    tuples (see `_utc` for timestamps).
-    """
-
-    def __init__(self, statement: Any):
-        self._statement = statement
-        self._by_dialect: dict[tuple[str, str], tuple[str, bool, list[tuple[Any, ...]]]] = {}
-
-    def _compiled(self, dialect: Any) -> tuple[str, bool, list[tuple[Any, ...]]]:
-        key = (dialect.name, dialect.driver)
-        entry = self._by_dialect.get(key)
-        if entry is None:
-            compiled = self._statement.compile(dialect=dialect)
-            if compiled.literal_execute_params or compiled.post_compile_params:
-                # Such parameters are rendered into the SQL at each execution: not here.
-                raise NotImplementedError(f"{dialect.name} renders parameters into the SQL")
-            names = compiled.positiontup if compiled.positional else list(compiled.binds)
-            binds = []  # (name, required, value if not given, bind processor), in SQL order
-            for name in names:
-                bind = compiled.binds[name]
-                processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
-                binds.append((name, bind.required, bind.effective_value, processor))
-            entry = (str(compiled), compiled.positional, binds)
-            self._by_dialect[key] = entry
-        return entry
-
-    def execute(self, session: Session, params: dict[str, Any]) -> Any:
-        """Run with `params`; the open DBAPI cursor (the caller fetches and closes it)."""
-        connection = session.connection()
-        sql, positional, binds = self._compiled(connection.dialect)
-        values = []
-        for name, required, default, processor in binds:
-            value = params[name] if required else params.get(name, default)
-            values.append(processor(value) if processor else value)
-        if not positional:
-            values = dict(zip((b[0] for b in binds), values, strict=True))
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(sql, values)
-        except BaseException:
-            cursor.close()
-            raise
-        return cursor
-
-    def all(self, session: Session, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        """Every row, as the driver's tuples."""
-        cursor = self.execute(session, params)
-        try:
-            return cursor.fetchall()
-        finally:
-            cursor.close()
-
-    def run(self, session: Session, params: dict[str, Any]) -> int:
-        """Run a write; the number of rows it matched."""
-        cursor = self.execute(session, params)
-        try:
-            return cursor.rowcount
-        finally:
-            cursor.close()
-
-
-def _utc(value: Any) -> dt.datetime | None:
-    """A driver's timestamp as an aware UTC datetime (SQLite gives the text SQLAlchemy
-    stored, `YYYY-MM-DD HH:MM:SS.ffffff` in UTC; PostgreSQL an aware datetime)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        if len(value) <= 26:  # SQLAlchemy's text, without an offset: read it as UTC at once
-            return dt.datetime.fromisoformat(value + "+00:00")
-        value = dt.datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
 
 
 class _ElapsedDays(FunctionElement):
@@ -177,7 +97,7 @@ _RISK = case(
 )
 
 
-def _ranked_due(chapter: bool, competency: bool) -> _Prepared:
+def _ranked_due(chapter: bool, competency: bool) -> Prepared:
     stmt = (
         select(*_CARD_COLUMNS)
         .join(QuestionRow, QuestionRow.id == CardRow.question_id)
@@ -198,12 +118,12 @@ def _ranked_due(chapter: bool, competency: bool) -> _Prepared:
             )
         )
     ranked = stmt.order_by(_RISK.desc(), CardRow.due, CardRow.id).limit(bindparam("limit"))
-    return _Prepared(ranked)
+    return Prepared(ranked)
 
 
 # One prebuilt statement per combination of filters: (chapter given, competency given).
 _DUE = {(ch, co): _ranked_due(ch, co) for ch in (False, True) for co in (False, True)}
-_KNOWN = _Prepared(
+_KNOWN = Prepared(
     select(
         CardRow.question_id,
         CardRow.state,
@@ -212,13 +132,13 @@ _KNOWN = _Prepared(
         (CardRow.introduced_at >= bindparam("today", type_=UTCDateTime())).label("today"),
     ).where(CardRow.learner_id == bindparam("learner_id"))
 )
-_ONE = _Prepared(
+_ONE = Prepared(
     select(*_CARD_COLUMNS).where(
         CardRow.learner_id == bindparam("learner_id"),
         CardRow.question_id == bindparam("question_id"),
     )
 )
-_ALL = _Prepared(select(*_CARD_COLUMNS).where(CardRow.learner_id == bindparam("learner_id")))
+_ALL = Prepared(select(*_CARD_COLUMNS).where(CardRow.learner_id == bindparam("learner_id")))
 _STATE_FIELDS = ("state", "step", "stability", "difficulty", "due", "last_review", "reps", "lapses")
 
 
@@ -233,8 +153,8 @@ _SAVE = (
     .where(_CARDS.c.id == bindparam("card_id"), _CARDS.c.version == bindparam("expected_version"))
     .values(**_SET_STATE, version=_CARDS.c.version + 1)
 )
-_SAVE_STATE = _Prepared(_SAVE)
-_SAVE_INTRODUCED = _Prepared(_SAVE.values(**_binds(_CARDS, ("introduced_at",))))
+_SAVE_STATE = Prepared(_SAVE)
+_SAVE_INTRODUCED = Prepared(_SAVE.values(**_binds(_CARDS, ("introduced_at",))))
 _CREATE = insert(_CARDS).values(
     **_binds(_CARDS, ("learner_id", "question_id", "introduced_at")), **_SET_STATE, version=1
 )
@@ -251,7 +171,7 @@ _LOG_FIELDS = (
     "state_after",
     "undone_at",
 )
-_LOG = _Prepared(insert(_LOGS).values(**_binds(_LOGS, _LOG_FIELDS)))
+_LOG = Prepared(insert(_LOGS).values(**_binds(_LOGS, _LOG_FIELDS)))
 
 
 def _record(row: tuple[Any, ...]) -> CardRecord:
@@ -261,12 +181,12 @@ def _record(row: tuple[Any, ...]) -> CardRecord:
         step=row[3],
         stability=row[4],
         difficulty=row[5],
-        due=_utc(row[6]),
-        last_review=_utc(row[7]),
+        due=utc(row[6]),
+        last_review=utc(row[7]),
         reps=row[8],
         lapses=row[9],
     )
-    return CardRecord(row[0], row[1], card, row[10], _utc(row[11]))
+    return CardRecord(row[0], row[1], card, row[10], utc(row[11]))
 
 
 def _state_params(card: CardState, now: dt.datetime) -> dict[str, Any]:
