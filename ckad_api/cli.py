@@ -10,21 +10,10 @@ import click
 import flask
 from flask.cli import AppGroup
 
-from .adapters.schema import MIGRATIONS_DIR
+from .adapters.schema import alembic_config
 from .domain import content_rules
 from .domain.errors import DomainError
 from .services.content import ContentProblems
-
-
-def alembic_config(database_url: str):
-    """An Alembic config for this project's migrations and `database_url`."""
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    # ConfigParser interpolation would eat '%' in passwords.
-    cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
-    return cfg
 
 
 def _services():

@@ -9,22 +9,31 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from ..config import PROJECT_ROOT
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 
 
-@functools.cache
-def _known_revisions() -> tuple[str, frozenset[str]]:
-    """(head, every revision) of the migrations shipped with this code."""
+def alembic_config(database_url: str | None = None):
+    """An Alembic config for this project's migrations (and `database_url`, if given)."""
     from alembic.config import Config
-    from alembic.script import ScriptDirectory
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    script = ScriptDirectory.from_config(cfg)
+    if database_url is not None:
+        # ConfigParser interpolation would eat '%' in passwords.
+        cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return cfg
+
+
+@functools.cache
+def _known_revisions() -> tuple[str, frozenset[str]]:
+    """(head, every revision) of the migrations shipped with this code."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config())
     revisions = frozenset(s.revision for s in script.walk_revisions())
     return script.get_current_head(), revisions
 
@@ -40,14 +49,12 @@ class SchemaProbe:
 
         Database errors propagate: the caller reports the database as failing.
         """
+        from alembic.migration import MigrationContext
+
         head, known = _known_revisions()
         with self._engine.connect() as conn:
-            try:
-                revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-            except Exception:  # noqa: BLE001 - no version table: never migrated
-                conn.rollback()
-                conn.execute(text("SELECT 1"))  # but a database that fails still raises
-                return "missing", None, head
+            # None when the version table is missing or empty: never migrated.
+            revision = MigrationContext.configure(conn).get_current_revision()
         if revision is None:
             return "missing", None, head
         if revision == head or revision not in known:  # at head, or ahead of this code
