@@ -16,8 +16,9 @@ from ..domain.errors import NotFound, Unauthorized, ValidationFailed
 from .errors import PROBLEM_MIME, StrictParser, text_problem
 
 MAX_ID = 2**31 - 1
-"""The largest row id: ids are 32-bit INTEGER columns on PostgreSQL (and SQLite cannot even
-bind an integer past 2**63), so a larger id in a path or cursor names nothing."""
+"""The largest row id (or version): 32-bit INTEGER columns on PostgreSQL (and SQLite cannot
+even bind an integer past 2**63), so a larger id in a path or cursor names nothing, and a
+larger version is refused as a field error rather than failing in the database."""
 
 
 class Blueprint(_Blueprint):

@@ -6,9 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..domain import accounts as account_rules
-
-VERSION_MAX = 2**31 - 1
-"""Versions are 32-bit INTEGER columns; a larger one is refused as a field error, not a 500."""
+from .common import MAX_ID as VERSION_MAX  # versions are 32-bit INTEGER columns, as ids are
 
 
 class StrictSchema(ma.Schema):

@@ -20,25 +20,8 @@ import pytest
 from sqlalchemy import text
 
 from tests.api.test_errors import assert_problem
+from tests.api.test_labs import SOLUTION  # the fixture lab `web`'s reference solution
 from tests.conftest import LEARNER_TABLES, make_admin
-
-SOLUTION = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: nginx
-          image: nginx:1.27
-"""
 
 # "Billion laughs": nine levels of nine aliases each would expand to 9**9 strings.
 ALIAS_BOMB = "\n".join(
