@@ -277,6 +277,17 @@ def measure(
     return [report.Measurement.of(s, runs[s.name]) for s in ready], problems
 
 
+def service_environment(database: dict[str, Any], config: BenchConfig) -> dict[str, str]:
+    """The service's environment for a database `build_database` made.
+
+    On PostgreSQL it is the `scaled` overlay's setup: rate-limit counters shared through Redis.
+    """
+    env = server_env(database["content_dir"], database["db_url"])
+    if database["kind"] == "postgresql" and config.redis_url:
+        env["CKAD_REDIS_URL"] = config.redis_url
+    return env
+
+
 def run_database(
     kind: str, config: BenchConfig, scenarios: list[Scenario], wrk: str
 ) -> dict[str, Any]:
@@ -293,10 +304,7 @@ def run_database(
             "results": [],
             "targets_passed": {},
         }
-    service_env = server_env(database["content_dir"], database["db_url"])
-    if kind == "postgresql" and config.redis_url:
-        # The `scaled` overlay's setup: rate-limit counters shared through Redis.
-        service_env["CKAD_REDIS_URL"] = config.redis_url
+    service_env = service_environment(database, config)
     bare_env = {k: v for k, v in service_env.items() if not k.startswith("CKAD_")}
     servers = {
         SERVICE: GunicornServer(

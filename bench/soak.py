@@ -40,9 +40,9 @@ from ckad_api.adapters.orm import CardRow, ReviewLogRow
 
 from . import report
 from .config import OUT_DIR, ROOT, SOAK_RESULTS_PATH, TOKENS_PATH, BenchConfig
-from .run import build_database
+from .run import build_database, service_environment
 from .scenarios import CHAT_MESSAGES, SEARCH_QUERIES, discover
-from .seed import SeedError, server_env
+from .seed import SeedError
 from .servers import GunicornServer, ServerError
 
 # What a simulated learner does next, by weight.
@@ -118,11 +118,10 @@ class Client:
 
 
 class Soak:
-    """The simulated learners of every thread, and what they saw."""
+    """What every load thread's simulated learners do (the learners are the threads')."""
 
-    def __init__(self, base_url: str, learners: list[Learner], context: dict[str, str]):
+    def __init__(self, base_url: str, context: dict[str, str]):
         self.base_url = base_url
-        self.learners = learners
         self.context = context
         self.sections: list[str] = []
         body = OUT_DIR / "verify_body.json"  # written by discover() when a lab has a solution
@@ -300,9 +299,7 @@ def main() -> int:
         print(f"soak: building the database failed: {exc}", file=sys.stderr)
         return 1
     db_url = database["db_url"]
-    env = server_env(database["content_dir"], db_url)
-    if kind == "postgresql" and config.redis_url:
-        env["CKAD_REDIS_URL"] = config.redis_url
+    env = service_environment(database, config)
     server = GunicornServer(
         "service", "app:app", "/readyz", env, config.workers, OUT_DIR / "soak-service.log"
     )
@@ -321,7 +318,7 @@ def main() -> int:
         server.start()
         server.wait_ready()
         context = discover(server.base_url, tokens[0], ROOT / database["content_dir"])
-        soak = Soak(server.base_url, learners, context)
+        soak = Soak(server.base_url, context)
         deadline = time.monotonic() + seconds
         started = time.monotonic()
         results: list[Tally | None] = [None] * threads
