@@ -118,6 +118,7 @@ def rows(measurements: list[Measurement]) -> list[dict[str, Any]]:
                 "counts_conflicts": scenario.counts_conflicts,
                 "target_ratio": scenario.target_ratio,
                 "target_rps": scenario.target_rps,
+                "floor_of": scenario.floor_of,
                 "rounds": [r.as_dict() for r in m.rounds],
                 "wrk": result.raw,
             }
@@ -160,6 +161,7 @@ def target_lines(table_rows: list[dict[str, Any]]) -> tuple[list[str], dict[str,
     """The target verdicts: printable lines and {scenario: passed}."""
     lines = ["targets:"]
     verdicts = {}
+    floors = {r["floor_of"]: r for r in table_rows if r.get("floor_of")}
     for r in table_rows:
         cpu = r["cpu_ratio_to_bare"]
         if r["target_ratio"] is not None and r["ratio_to_bare"] is not None:
@@ -183,7 +185,19 @@ def target_lines(table_rows: list[dict[str, Any]]) -> tuple[list[str], dict[str,
             f"  {r['scenario']:<12} {measured:>16} {target:>7}  {'PASS' if passed else 'FAIL'}"
             + extra
         )
+        floor = floors.get(r["scenario"])
+        if floor is not None and floor["ratio_to_bare"] is not None:
+            lines.append(floor_line(floor, r["target_ratio"]))
     return lines, verdicts
+
+
+def floor_line(floor: dict[str, Any], target: float | None) -> str:
+    """What the endpoint's floor (bench/floor.py) reached, and whether the target is above it."""
+    ratio = floor["ratio_to_bare"]
+    line = f"  {'':<12} {f'{ratio:.2f} of bare':>16}  its floor ({floor['scenario']})"
+    if target is not None and ratio < target:
+        line += ": the target is above what this stack reaches with no work but the queries"
+    return line
 
 
 def noise_warning(table_rows: list[dict[str, Any]], rounds: int) -> str | None:

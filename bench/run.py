@@ -31,6 +31,7 @@ from .cpu import CpuSampler
 from .loadgen import LoadGenError, WrkResult, ensure_wrk, run_wrk, wrk_version
 from .scenarios import (
     BARE,
+    FLOOR,
     SCENARIOS,
     SERVICE,
     Scenario,
@@ -66,7 +67,7 @@ def _terminate(signum: int, _frame: Any) -> None:
 
 
 def select_scenarios(config: BenchConfig) -> list[Scenario]:
-    """The scenarios `BENCH_SCENARIOS` names (all by default); bare always, for the ratios."""
+    """The scenarios `BENCH_SCENARIOS` names (all by default), with bare and their floors."""
     if not config.scenarios:
         return list(SCENARIOS)
     known = {s.name for s in SCENARIOS}
@@ -76,7 +77,9 @@ def select_scenarios(config: BenchConfig) -> list[Scenario]:
             f"BENCH_SCENARIOS names unknown scenario(s) {', '.join(unknown)}; "
             f"known: {', '.join(sorted(known))}"
         )
-    return [s for s in SCENARIOS if s.name in config.scenarios or s.server == BARE]
+    wanted = set(config.scenarios)
+    # bare for the ratios; a named scenario's floor, for what the stack allows it.
+    return [s for s in SCENARIOS if s.name in wanted or s.server == BARE or s.floor_of in wanted]
 
 
 def build_database(
@@ -319,6 +322,15 @@ def run_database(
             BARE, "bench.bare:app", "/ping", bare_env, config.workers, OUT_DIR / "bare.log"
         ),
     }
+    if any(s.server == FLOOR for s in scenarios):
+        servers[FLOOR] = GunicornServer(
+            FLOOR,
+            "bench.floor:create()",
+            "/ping",
+            service_env,
+            config.workers,
+            OUT_DIR / f"floor-{kind}.log",
+        )
     results: list[report.Measurement] = []
     try:
         _say("== servers")

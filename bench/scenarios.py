@@ -33,6 +33,7 @@ from .config import (
 
 BARE = "bare"
 SERVICE = "service"
+FLOOR = "floor"  # bench/floor.py: a hot endpoint's unavoidable work, nothing else
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,7 +41,7 @@ class Scenario:
     """One load pattern: which server, which paths (one picked per request), which headers."""
 
     name: str
-    server: str  # BARE or SERVICE
+    server: str  # BARE, SERVICE or FLOOR
     paths: tuple[str, ...]
     description: str
     headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
@@ -56,6 +57,8 @@ class Scenario:
     bodies_file: Path | None = None  # one body per line, one picked per request
     target_ratio: float | None = None  # held to at least this fraction of bare's req/s
     target_rps: float | None = None  # held to at least this many req/s
+    # A FLOOR scenario: the service scenario whose upper bound on this stack it measures.
+    floor_of: str | None = None
 
     @property
     def counts_conflicts(self) -> bool:
@@ -163,6 +166,52 @@ SCENARIOS: list[Scenario] = [
         bodies_file=CHAT_BODIES_PATH,
         description="POST a course question to the learner's own tutor conversation",
         target_ratio=CHAT_TARGET_RATIO,
+    ),
+    # The same requests against bench/floor.py: each endpoint's queries and retrieval alone,
+    # without the service's framework, validation, grading, scheduling or reply. Their ratios
+    # bound what the service's can reach on this stack.
+    Scenario(
+        name="floor-chapter",
+        server=FLOOR,
+        paths=("/api/v1/chapters/{chapter_id}",),
+        description="floor of `chapter`: token lookup and the cached body",
+        floor_of="chapter",
+    ),
+    Scenario(
+        name="floor-chapter-304",
+        server=FLOOR,
+        paths=("/api/v1/chapters/{chapter_id}",),
+        headers={"If-None-Match": "{chapter_etag}"},
+        expect_status=304,
+        description="floor of `chapter-304`: token lookup and the ETag comparison",
+        floor_of="chapter-304",
+    ),
+    Scenario(
+        name="floor-due",
+        server=FLOOR,
+        paths=("/api/v1/reviews/due?limit=20",),
+        description="floor of `due`: token lookup and the ranked due query, rows returned",
+        floor_of="due",
+    ),
+    Scenario(
+        name="floor-answer",
+        server=FLOOR,
+        paths=("/api/v1/reviews/{question_id}/answer",),
+        method="POST",
+        answers=True,
+        description="floor of `answer`: token lookup, read, compare-and-set, log, commit",
+        floor_of="answer",
+    ),
+    Scenario(
+        name="floor-chat",
+        server=FLOOR,
+        paths=("/api/v1/chat/conversations/{chat_conversation}/messages",),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+        requests_file=CHAT_REQUESTS_PATH,
+        bodies_file=CHAT_BODIES_PATH,
+        description="floor of `chat`: token lookup, state read, retrieval, two messages, commit",
+        floor_of="chat",
     ),
 ]
 
