@@ -12,7 +12,6 @@ import logging
 import os
 import re
 import time
-import uuid
 from typing import Any
 
 import flask
@@ -68,8 +67,32 @@ def _learner_key() -> str:
     return f"learner:{learner.id}"
 
 
+# The handler `init_observability` installs, when it did: lines for it alone are written
+# straight to its stream (see `_emit`).
+_own_handler: logging.StreamHandler | None = None
+
+
 def _emit(message: str) -> None:
-    """Hand one INFO line to the request logger's handlers."""
+    """Write one INFO line through the request logger.
+
+    When the only handler is the one `init_observability` installed (format: the message
+    alone), the line is written to its stream directly: a LogRecord, the filters and the
+    formatter would only reproduce the message, and cost more than the rest of a cached
+    read's logging. Any other setup (a test's capture handler, an operator's logging
+    config, filters) gets a real record, as does a failed write (logging reports it).
+    """
+    handler = _own_handler
+    if handler is not None and not log.filters and not handler.filters:
+        handlers = log.handlers
+        if len(handlers) == 1 and handlers[0] is handler:
+            try:
+                with handler.lock:
+                    stream = handler.stream
+                    stream.write(message + "\n")
+                    stream.flush()
+                return
+            except Exception:  # noqa: BLE001 - handed to logging, which reports it its way
+                pass
     log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, message, None, None))
 
 
@@ -119,11 +142,13 @@ def init_observability(app: flask.Flask, settings: Settings) -> None:
         # CKAD_REDIS_URL to share them). A new app must not inherit another's counters.
         limiter.reset()
     if not log.handlers:
+        global _own_handler
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.INFO)
         log.propagate = False
+        _own_handler = handler
 
     # Metric children by label values: `labels()` takes a lock and builds a key on every
     # call, and routes x methods x statuses is a small, fixed set (unmatched paths share
@@ -136,7 +161,8 @@ def init_observability(app: flask.Flask, settings: Settings) -> None:
         # The proxies' objects, looked up once: each proxy access walks the context.
         g = flask.g._get_current_object()
         given = flask.request._get_current_object().headers.get("X-Request-ID", "")
-        g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        # 128 random bits as 32 hex digits, as uuid4().hex gave, without building a UUID.
+        g.request_id = given if _REQUEST_ID.match(given) else os.urandom(16).hex()
         g.started = time.perf_counter()
 
     @app.after_request

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 
@@ -9,6 +10,7 @@ import pytest
 import redis
 
 from ckad_api import create_app
+from ckad_api.http import observability
 from tests.conftest import settings_for
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -70,6 +72,34 @@ def test_request_log_is_json_and_never_carries_secrets(app, database_url, caplog
     finally:
         logger.removeHandler(caplog.handler)
         app.extensions["ckad"].engine.dispose()
+
+
+def test_request_log_lines_reach_the_installed_handler(database_url, monkeypatch):
+    app = create_app(settings_for(database_url, request_logs=True))
+    logger = logging.getLogger("ckad_api.requests")
+    handler = observability._own_handler
+    assert handler is not None and handler in logger.handlers
+    # As in production: the handler the app installed is the only one (pytest adds its own).
+    monkeypatch.setattr(logger, "handlers", [handler])
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        client = app.test_client()
+        client.get("/healthz", headers={"X-Request-ID": "line-check-1"})
+        # A filter on the logger is honoured: the line goes through logging, and is dropped.
+        drop = logging.Filter("somewhere.else")
+        logger.addFilter(drop)
+        try:
+            client.get("/healthz", headers={"X-Request-ID": "line-check-2"})
+        finally:
+            logger.removeFilter(drop)
+    finally:
+        handler.setStream(previous)
+        app.extensions["ckad"].engine.dispose()
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert len(lines) == 1
+    assert lines[0]["request_id"] == "line-check-1" and lines[0]["route"] == "/healthz"
+    assert lines[0]["status"] == 200 and lines[0]["learner_id"] is None
 
 
 def limited_app(database_url, **overrides):
