@@ -31,7 +31,8 @@ from prometheus_client import (
 from ..config import Settings
 
 log = logging.getLogger("ckad_api.requests")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")  # fullmatch: `$` would pass a "\n"
+_METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 
 REQUESTS = Counter("ckad_http_requests_total", "HTTP requests", ["route", "method", "status"])
 LATENCY = Histogram(
@@ -150,10 +151,12 @@ def init_observability(app: flask.Flask, settings: Settings) -> None:
         log.propagate = False
         _own_handler = handler
 
-    # Metric children by label values: `labels()` takes a lock and builds a key on every
-    # call, and routes x methods x statuses is a small, fixed set (unmatched paths share
-    # one route label).
-    children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+    # Per (route, method, status): the metric children and the log line's middle part.
+    # `labels()` takes a lock and builds a key on every call, and encoding the same route
+    # into every line is wasted work. The set is small and fixed: rules, not paths
+    # (unmatched paths share one route), and methods outside HTTP's usual ones share one
+    # label, or a client inventing methods would add series and entries without end.
+    children: dict[tuple[str, str, int], tuple[Any, Any, str]] = {}
     encode = json.JSONEncoder(separators=(",", ":")).encode
 
     @app.before_request
@@ -162,7 +165,7 @@ def init_observability(app: flask.Flask, settings: Settings) -> None:
         g = flask.g._get_current_object()
         given = flask.request._get_current_object().headers.get("X-Request-ID", "")
         # 128 random bits as 32 hex digits, as uuid4().hex gave, without building a UUID.
-        g.request_id = given if _REQUEST_ID.match(given) else os.urandom(16).hex()
+        g.request_id = given if _REQUEST_ID.fullmatch(given) else os.urandom(16).hex()
         g.started = time.perf_counter()
 
     @app.after_request
@@ -173,30 +176,26 @@ def init_observability(app: flask.Flask, settings: Settings) -> None:
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
         request_id = g.get("request_id", "")
         response.headers["X-Request-ID"] = request_id
-        key = (route, request.method, response.status_code)
-        pair = children.get(key)
-        if pair is None:
-            pair = children[key] = (
+        method = request.method
+        key = (route, method if method in _METHODS else "OTHER", response.status_code)
+        entry = children.get(key)
+        if entry is None:
+            entry = children[key] = (
                 REQUESTS.labels(route, key[1], str(key[2])),
                 LATENCY.labels(route, key[1]),
+                f',"method":{encode(key[1])},"route":{encode(route)},"status":{key[2]},'
+                '"duration_ms":',
             )
-        pair[0].inc()
-        pair[1].observe(elapsed)
+        entry[0].inc()
+        entry[1].observe(elapsed)
         if settings.request_logs and log.isEnabledFor(logging.INFO):
             learner = g.get("learner")
-            # A record made directly: `log.info` would walk the stack for the caller's file
-            # and line on every request, which nobody reads in a JSON access log.
+            # The JSON object `encode` would make of request_id, method, route, status,
+            # duration_ms and learner_id, written out: the id is [A-Za-z0-9._-] (checked
+            # above) and needs no escaping; a float's JSON is its repr.
             _emit(
-                encode(
-                    {
-                        "request_id": request_id,
-                        "method": key[1],
-                        "route": route,
-                        "status": key[2],
-                        "duration_ms": round(elapsed * 1000, 2),
-                        "learner_id": learner.id if learner is not None else None,
-                    }
-                )
+                f'{{"request_id":"{request_id}"{entry[2]}{round(elapsed * 1000, 2)!r},'
+                f'"learner_id":{"null" if learner is None else int(learner.id)}}}'
             )
         return response
 

@@ -97,9 +97,51 @@ def test_request_log_lines_reach_the_installed_handler(database_url, monkeypatch
         handler.setStream(previous)
         app.extensions["ckad"].engine.dispose()
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
-    assert len(lines) == 1
-    assert lines[0]["request_id"] == "line-check-1" and lines[0]["route"] == "/healthz"
-    assert lines[0]["status"] == 200 and lines[0]["learner_id"] is None
+    assert lines == [
+        {
+            "request_id": "line-check-1",
+            "method": "GET",
+            "route": "/healthz",
+            "status": 200,
+            "duration_ms": lines[0]["duration_ms"],
+            "learner_id": None,
+        }
+    ]
+    assert isinstance(lines[0]["duration_ms"], float) and lines[0]["duration_ms"] >= 0
+
+
+def _other_405s(client) -> float:
+    text = client.get("/metrics").get_data(as_text=True)
+    assert "BREW" not in text
+    prefix = 'ckad_http_requests_total{method="OTHER",route="unmatched",status="405"} '
+    found = [line for line in text.splitlines() if line.startswith(prefix)]
+    return float(found[0].rsplit(" ", 1)[1]) if found else 0.0
+
+
+def test_log_and_metrics_labels_stay_bounded(database_url, caplog):
+    app = create_app(settings_for(database_url, request_logs=True))
+    logger = logging.getLogger("ckad_api.requests")
+    logger.addHandler(caplog.handler)
+    try:
+        client = app.test_client()
+        caplog.set_level(logging.INFO, logger="ckad_api.requests")
+        token = client.post(
+            "/api/v1/auth/register", json={"username": "ada", "password": "correct-horse-1"}
+        ).get_json()["access_token"]
+        before = _other_405s(client)  # the metrics are the process's, shared by every test
+        invented = [client.open("/healthz", method=f"BREW{n}") for n in range(3)]
+        assert {r.status_code for r in invented} == {405}
+        client.get("/api/v1/chapters/basics", headers={"Authorization": f"Bearer {token}"})
+        assert _other_405s(client) == before + 3  # one series for every invented method
+        lines = [
+            json.loads(r.getMessage()) for r in caplog.records if r.name == "ckad_api.requests"
+        ]
+        assert [x["method"] for x in lines[-5:-1]] == ["OTHER", "OTHER", "OTHER", "GET"]
+        assert lines[-2]["route"] == "/api/v1/chapters/<string:chapter_id>"
+        assert lines[-2]["learner_id"] == 1
+    finally:
+        logger.removeHandler(caplog.handler)
+        app.extensions["ckad"].engine.dispose()
 
 
 def limited_app(database_url, **overrides):
