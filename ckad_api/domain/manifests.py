@@ -495,14 +495,7 @@ class _Reader:
     def _value(self, event: yaml.Event) -> Any:
         cls = event.__class__
         if cls is _ScalarEvent:
-            self._nodes += 1
-            if self._nodes > MAX_NODES:
-                raise self._refuse(event, f"more than {MAX_NODES:,} values")
-            tag = event.tag
-            if tag is None or tag == "!":
-                tag = _plain_tag(event.value) if event.implicit[0] else _STR
-            if event.anchor is not None:
-                self._name(_Anchor(event, "scalar", tag))
+            tag = self._scalar_tag(event)
             self._spend(1)
             return event.value if tag in _TEXT_TAGS else self._scalar(event, tag)
         if cls is _AliasEvent:
@@ -511,6 +504,19 @@ class _Reader:
         if cls is _MappingStartEvent:
             return self._mapping(event)
         return self._sequence(event)
+
+    def _scalar_tag(self, event: yaml.Event) -> str:
+        """A scalar's resolved tag, once it is counted against MAX_NODES and its anchor (if
+        any) is named: the same for a value and for a mapping key."""
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise self._refuse(event, f"more than {MAX_NODES:,} values")
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = _plain_tag(event.value) if event.implicit[0] else _STR
+        if event.anchor is not None:
+            self._name(_Anchor(event, "scalar", tag))
+        return tag
 
     def _scalar(self, event: yaml.Event, tag: str) -> Any:
         """A scalar of any other tag, built by the loader's own constructor (or refused)."""
@@ -537,14 +543,7 @@ class _Reader:
             if cls is _MappingEndEvent:
                 break
             if cls is _ScalarEvent:
-                self._nodes += 1
-                if self._nodes > MAX_NODES:
-                    raise self._refuse(event, f"more than {MAX_NODES:,} values")
-                tag = event.tag
-                if tag is None or tag == "!":
-                    tag = _plain_tag(event.value) if event.implicit[0] else _STR
-                if event.anchor is not None:
-                    self._name(_Anchor(event, "scalar", tag))
+                tag = self._scalar_tag(event)
                 key_event, mark = event, event.start_mark
             elif cls is _AliasEvent:
                 self._count_alias(event)
