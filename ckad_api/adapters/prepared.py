@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 class Prepared:
     """A prebuilt statement run on the DBAPI cursor of the session's connection.
 
-    The same idea as `SqlTokenLookup`: compiled once per dialect, then each call only
-    converts its parameters and lets the driver run it, inside the unit of work's
-    transaction. Parameters go through the column types' own bind processors, so values are
-    stored and compared exactly as Core would bind them; rows come back as the driver's
-    tuples (see `utc` for timestamps).
+    Compiled once per dialect, then each call only converts its parameters and lets the
+    driver run it, inside the unit of work's transaction (or on a bare pooled connection,
+    `execute_on`, as the token lookup does). Parameters go through the column types' own
+    bind processors, so values are stored and compared exactly as Core would bind them;
+    rows come back as the driver's tuples (see `utc` for timestamps).
     """
 
     def __init__(self, statement: Any):
@@ -48,16 +48,22 @@ class Prepared:
         return entry
 
     def execute(self, session: Session, params: dict[str, Any]) -> Any:
-        """Run with `params`; the open DBAPI cursor (the caller fetches and closes it)."""
+        """Run with `params` in the session's transaction; the open DBAPI cursor (the caller
+        fetches and closes it)."""
         connection = session.connection()
-        sql, positional, binds = self._compiled(connection.dialect)
+        return self.execute_on(connection.dialect, connection.connection, params)
+
+    def execute_on(self, dialect: Any, dbapi_connection: Any, params: dict[str, Any]) -> Any:
+        """Run with `params` on a driver connection (such as a pool's `raw_connection()`);
+        the open DBAPI cursor, as `execute`."""
+        sql, positional, binds = self._compiled(dialect)
         values = []
         for name, required, default, processor in binds:
             value = params[name] if required else params.get(name, default)
             values.append(processor(value) if processor else value)
         if not positional:
             values = dict(zip((b[0] for b in binds), values, strict=True))
-        cursor = connection.connection.cursor()
+        cursor = dbapi_connection.cursor()
         try:
             cursor.execute(sql, values)
         except BaseException:

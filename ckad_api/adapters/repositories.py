@@ -644,40 +644,40 @@ class SqlUnitOfWork:
 class SqlTokenLookup:
     """The authentication hot path: one indexed query on a pooled DBAPI connection.
 
-    It runs on every authenticated request, so it skips SQLAlchemy's execution layer: the
-    statement is built with SQLAlchemy once, compiled for the engine's dialect, and then run
-    with the driver's own cursor (measured: about a fifth of the Core path's time).
+    It runs on every authenticated request, outside any unit of work, so it skips the
+    session and SQLAlchemy's execution layer: a `Prepared` statement on the pool's raw
+    connection (measured: about a fifth of the Core path's time).
     """
 
     _TIMES = ("created_at", "updated_at", "expires_at", "revoked_at")
+    _NAMES = (*_LEARNER_FIELDS, "expires_at", "revoked_at")
+    _QUERY = Prepared(
+        select(
+            *(getattr(LearnerRow, f) for f in _LEARNER_FIELDS),
+            AccessTokenRow.expires_at,
+            AccessTokenRow.revoked_at,
+        )
+        .join(LearnerRow, LearnerRow.id == AccessTokenRow.learner_id)
+        .where(AccessTokenRow.token_hash == bindparam("token_hash"))
+    )
 
     def __init__(self, engine):
         self._engine = engine
-        columns = [getattr(LearnerRow, f) for f in _LEARNER_FIELDS]
-        query = (
-            select(*columns, AccessTokenRow.expires_at, AccessTokenRow.revoked_at)
-            .join(LearnerRow, LearnerRow.id == AccessTokenRow.learner_id)
-            .where(AccessTokenRow.token_hash == bindparam("token_hash"))
-        )
-        compiled = query.compile(dialect=engine.dialect)
-        self._sql = str(compiled)
-        self._positional = bool(compiled.positional)
-        self._names = [*_LEARNER_FIELDS, "expires_at", "revoked_at"]
 
     def lookup(self, token_hash: str, now: dt.datetime) -> Learner | None:
         """The learner owning this unexpired, unrevoked token, or None."""
-        params = (token_hash,) if self._positional else {"token_hash": token_hash}
         conn = self._engine.raw_connection()
         try:
-            cursor = conn.cursor()
-            cursor.execute(self._sql, params)
-            raw = cursor.fetchone()
-            cursor.close()
+            cursor = self._QUERY.execute_on(self._engine.dialect, conn, {"token_hash": token_hash})
+            try:
+                raw = cursor.fetchone()
+            finally:
+                cursor.close()
         finally:
             conn.close()  # back to the pool
         if raw is None:
             return None
-        row = dict(zip(self._names, raw, strict=True))
+        row = dict(zip(self._NAMES, raw, strict=True))
         for name in self._TIMES:
             row[name] = utc(row[name])
         if row["revoked_at"] is not None or row["expires_at"] <= now:
