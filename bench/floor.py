@@ -7,8 +7,8 @@ implementation of its endpoint can skip, through the service's own hot-path stat
 (`Prepared`, run straight on a pooled driver connection, without a SQLAlchemy session):
 
 - every route authenticates the bearer token with the service's token lookup (one query);
-- `chapter` serves the chapter from the same per-view cache of encoded bodies, with the same
-  ETag and 304 (`cached_content`);
+- `chapter` serves the chapter as the service's view does (`chapter_response`: the per-view
+  cache of encoded bodies, its ETag and 304);
 - `due` runs the service's ranked due query and returns the rows: no question text, no
   retrievability, no new cards, no validation of the query string;
 - `answer` reads the card, compare-and-sets it and appends a review log in one write
@@ -30,7 +30,6 @@ benchmark request from failing.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,8 +38,8 @@ import flask
 from ckad_api.adapters.repositories import SqlConversationRepository
 from ckad_api.adapters.reviews_repo import SqlReviewRepository
 from ckad_api.domain.errors import DomainError
-from ckad_api.http import course
-from ckad_api.http.common import cached_content
+from ckad_api.http.common import json_response
+from ckad_api.http.course import chapter_response
 from ckad_api.services.ports import CardConflict
 
 PATH = "/ping"  # readiness, as the bare app's
@@ -90,14 +89,9 @@ def build(services: Any) -> flask.Flask:
         token = flask.request.headers.get("Authorization", "").partition(" ")[2]
         return services.accounts.authenticate(token)
 
-    def respond(payload: Any, status: int = 200) -> flask.Response:
-        # Compact, as the service writes it: the load script reads versions back from it.
-        body = json.dumps(payload, separators=(",", ":"))
-        return flask.Response(body, status=status, mimetype="application/json")
-
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> flask.Response:
-        return respond({"detail": str(exc)}, exc.status)
+        return json_response({"detail": str(exc)}, exc.status)
 
     @app.get(PATH)
     def ping():
@@ -106,17 +100,14 @@ def build(services: Any) -> flask.Flask:
     @app.get("/api/v1/chapters/<chapter_id>")
     def chapter(chapter_id: str):
         learner()
-        view = services.content.view()
-        return cached_content(
-            view, ("chapter", chapter_id), course._CHAPTER, lambda: view.chapter(chapter_id)
-        )
+        return chapter_response(services.content.view(), chapter_id)
 
     @app.get("/api/v1/reviews/due")
     def due():
         who = learner()
         with driver(write=False) as session:
             rows = SqlReviewRepository(session).due(who.id, services.clock.now(), DUE_LIMIT)
-        return respond([[r.question_id, r.card.state, r.card.due.isoformat()] for r in rows])
+        return json_response([[r.question_id, r.card.state, r.card.due.isoformat()] for r in rows])
 
     @app.post("/api/v1/reviews/<question_id>/answer")
     def answer(question_id: str):
@@ -128,11 +119,11 @@ def build(services: Any) -> flask.Flask:
             row = reviews.card(who.id, question_id)
             current = {"question_id": question_id, "version": row.version if row else 0}
             if row is None or row.version != body["version"]:
-                return respond({"current": current}, 409)
+                return json_response({"current": current}, 409)
             try:
                 version = reviews.save(row.id, row.version, row.card, now)
             except CardConflict:
-                return respond({"current": current}, 409)
+                return json_response({"current": current}, 409)
             state = row.card.to_dict()
             reviews.log(
                 learner_id=who.id,
@@ -147,7 +138,7 @@ def build(services: Any) -> flask.Flask:
                 state_after=state,
                 undone_at=None,
             )
-        return respond({"card": {"question_id": question_id, "version": version}})
+        return json_response({"card": {"question_id": question_id, "version": version}})
 
     @app.post("/api/v1/chat/conversations/<conversation_id>/messages")
     def chat(conversation_id: str):
@@ -156,19 +147,19 @@ def build(services: Any) -> flask.Flask:
         with driver(write=False) as session:
             found = SqlConversationRepository(session).state(conversation_id, who.id)
         if found is None:
-            return respond({"detail": "no such conversation"}, 404)
+            return json_response({"detail": "no such conversation"}, 404)
         ranked, _, _ = services.tutor.rank(text)
         cited = [r.doc.section_id for r in ranked[:3]]
         now = services.clock.now()
         with driver(write=True) as session:
             conversations = SqlConversationRepository(session)
             if not conversations.save_state(conversation_id, found.version, found.state, now):
-                return respond({"detail": "another message was answered first"}, 409)
+                return json_response({"detail": "another message was answered first"}, 409)
             conversations.add_message(conversation_id, "learner", text, None, now)
             conversations.add_message(
                 conversation_id, "tutor", " ".join(cited), {"citations": cited}, now
             )
-        return respond({"role": "tutor", "citations": cited})
+        return json_response({"role": "tutor", "citations": cited})
 
     return app
 

@@ -167,52 +167,31 @@ SCENARIOS: list[Scenario] = [
         description="POST a course question to the learner's own tutor conversation",
         target_ratio=CHAT_TARGET_RATIO,
     ),
-    # The same requests against bench/floor.py: each endpoint's queries and retrieval alone,
-    # without the service's framework, validation, grading, scheduling or reply. Their ratios
-    # bound what the service's can reach on this stack.
-    Scenario(
-        name="floor-chapter",
+]
+
+
+def _floor(of: str, description: str) -> Scenario:
+    """Scenario `of`'s requests, sent to bench/floor.py: the bound on what `of` can reach."""
+    service = next(s for s in SCENARIOS if s.name == of)
+    return dataclasses.replace(
+        service,
+        name=f"floor-{of}",
         server=FLOOR,
-        paths=("/api/v1/chapters/{chapter_id}",),
-        description="floor of `chapter`: token lookup and the cached body",
-        floor_of="chapter",
-    ),
-    Scenario(
-        name="floor-chapter-304",
-        server=FLOOR,
-        paths=("/api/v1/chapters/{chapter_id}",),
-        headers={"If-None-Match": "{chapter_etag}"},
-        expect_status=304,
-        description="floor of `chapter-304`: token lookup and the ETag comparison",
-        floor_of="chapter-304",
-    ),
-    Scenario(
-        name="floor-due",
-        server=FLOOR,
-        paths=("/api/v1/reviews/due?limit=20",),
-        description="floor of `due`: token lookup and the ranked due query, rows returned",
-        floor_of="due",
-    ),
-    Scenario(
-        name="floor-answer",
-        server=FLOOR,
-        paths=("/api/v1/reviews/{question_id}/answer",),
-        method="POST",
-        answers=True,
-        description="floor of `answer`: token lookup, read, compare-and-set, log, commit",
-        floor_of="answer",
-    ),
-    Scenario(
-        name="floor-chat",
-        server=FLOOR,
-        paths=("/api/v1/chat/conversations/{chat_conversation}/messages",),
-        method="POST",
-        headers={"Content-Type": "application/json"},
-        requests_file=CHAT_REQUESTS_PATH,
-        bodies_file=CHAT_BODIES_PATH,
-        description="floor of `chat`: token lookup, state read, retrieval, two messages, commit",
-        floor_of="chat",
-    ),
+        description=f"floor of `{of}`: {description}",
+        target_ratio=None,
+        target_rps=None,
+        floor_of=of,
+    )
+
+
+# Each endpoint's queries and retrieval alone, without the service's framework, validation,
+# grading, scheduling or reply. Their ratios bound what the service's can reach on this stack.
+SCENARIOS += [
+    _floor("chapter", "token lookup and the cached body"),
+    _floor("chapter-304", "token lookup and the ETag comparison"),
+    _floor("due", "token lookup and the ranked due query, rows returned"),
+    _floor("answer", "token lookup, read, compare-and-set, log, commit"),
+    _floor("chat", "token lookup, state read, retrieval, two messages, commit"),
 ]
 
 # What learners ask the tutor in the `chat` scenario: course questions as people type them

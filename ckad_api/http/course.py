@@ -71,10 +71,12 @@ class Chapter(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, chapter_id):
         """A chapter with its objectives and sections."""
-        view = services().content.view()
-        return cached_content(
-            view, ("chapter", chapter_id), _CHAPTER, lambda: view.chapter(chapter_id)
-        )
+        return chapter_response(services().content.view(), chapter_id)
+
+
+def chapter_response(view, chapter_id: str):
+    """A chapter of a course view, from the view's cache of encoded bodies (ETag, 304)."""
+    return cached_content(view, ("chapter", chapter_id), _CHAPTER, lambda: view.chapter(chapter_id))
 
 
 @blp.route("/sections/<string:section_id>")
