@@ -24,6 +24,17 @@ from ckad_api.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_CONTENT = ROOT / "tests" / "fixtures" / "content"
+# The fixture course's questions, in course order (written out: tests compare the API's
+# order with it, so it must not come from the loader under test).
+FIXTURE_QUESTIONS = (
+    "basics-probe-traffic",
+    "basics-create-deployment",
+    "basics-probe-kinds",
+    "basics-smallest-unit",
+    "basics-liveness-card",
+    "basics-pod-smallest",
+    "basics-write-deployment",
+)
 REAL_CONTENT = ROOT / "content"
 PG_ENV = "CKAD_TEST_DATABASE_URL"
 LEARNER_TABLES = (

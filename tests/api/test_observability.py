@@ -43,35 +43,44 @@ def test_request_id_is_kept_or_made_and_returned(client):
     assert len(made.headers["X-Request-ID"]) == 32
 
 
-def test_request_log_is_json_and_never_carries_secrets(app, database_url, caplog):
-    app = create_app(settings_for(database_url, request_logs=True))
+@pytest.fixture
+def logged_client(app, database_url, caplog):
+    """A client of an app that logs requests, the lines captured by caplog. (It depends on
+    `app` for its cleanup: on PostgreSQL that fixture empties the learner tables after.)"""
+    logged = create_app(settings_for(database_url, request_logs=True))
     logger = logging.getLogger("ckad_api.requests")
-    logger.addHandler(caplog.handler)
+    logger.addHandler(caplog.handler)  # the logger does not propagate to caplog's root
+    caplog.set_level(logging.INFO, logger="ckad_api.requests")
     try:
-        client = app.test_client()
-        caplog.set_level(logging.INFO, logger="ckad_api.requests")
-        token = client.post(
-            "/api/v1/auth/register", json={"username": "ada", "password": "very-secret-password"}
-        ).get_json()["access_token"]
-        client.post(
-            "/api/v1/labs/web/verify",
-            headers={"Authorization": f"Bearer {token}"},
-            json={"source": "manifests", "manifests": "kind: Secret\n# TOPSECRET\n"},
-        )
-        lines = [
-            json.loads(r.getMessage()) for r in caplog.records if r.name == "ckad_api.requests"
-        ]
-        assert [(x["route"], x["status"]) for x in lines] == [
-            ("/api/v1/auth/register", 201),
-            ("/api/v1/labs/<string:lab_id>/verify", 422),
-        ]
-        assert all(x["request_id"] for x in lines) and lines[1]["learner_id"] == 1
-        everything = caplog.text
-        for secret in ("very-secret-password", token, "TOPSECRET"):
-            assert secret not in everything
+        yield logged.test_client()
     finally:
         logger.removeHandler(caplog.handler)
-        app.extensions["ckad"].engine.dispose()
+        logged.extensions["ckad"].engine.dispose()
+
+
+def _log_lines(caplog) -> list[dict]:
+    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "ckad_api.requests"]
+
+
+def test_request_log_is_json_and_never_carries_secrets(logged_client, caplog):
+    client = logged_client
+    token = client.post(
+        "/api/v1/auth/register", json={"username": "ada", "password": "very-secret-password"}
+    ).get_json()["access_token"]
+    client.post(
+        "/api/v1/labs/web/verify",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"source": "manifests", "manifests": "kind: Secret\n# TOPSECRET\n"},
+    )
+    lines = _log_lines(caplog)
+    assert [(x["route"], x["status"]) for x in lines] == [
+        ("/api/v1/auth/register", 201),
+        ("/api/v1/labs/<string:lab_id>/verify", 422),
+    ]
+    assert all(x["request_id"] for x in lines) and lines[1]["learner_id"] == 1
+    everything = caplog.text
+    for secret in ("very-secret-password", token, "TOPSECRET"):
+        assert secret not in everything
 
 
 def test_request_log_lines_reach_the_installed_handler(database_url, monkeypatch):
@@ -118,30 +127,20 @@ def _other_405s(client) -> float:
     return float(found[0].rsplit(" ", 1)[1]) if found else 0.0
 
 
-def test_log_and_metrics_labels_stay_bounded(database_url, caplog):
-    app = create_app(settings_for(database_url, request_logs=True))
-    logger = logging.getLogger("ckad_api.requests")
-    logger.addHandler(caplog.handler)
-    try:
-        client = app.test_client()
-        caplog.set_level(logging.INFO, logger="ckad_api.requests")
-        token = client.post(
-            "/api/v1/auth/register", json={"username": "ada", "password": "correct-horse-1"}
-        ).get_json()["access_token"]
-        before = _other_405s(client)  # the metrics are the process's, shared by every test
-        invented = [client.open("/healthz", method=f"BREW{n}") for n in range(3)]
-        assert {r.status_code for r in invented} == {405}
-        client.get("/api/v1/chapters/basics", headers={"Authorization": f"Bearer {token}"})
-        assert _other_405s(client) == before + 3  # one series for every invented method
-        lines = [
-            json.loads(r.getMessage()) for r in caplog.records if r.name == "ckad_api.requests"
-        ]
-        assert [x["method"] for x in lines[-5:-1]] == ["OTHER", "OTHER", "OTHER", "GET"]
-        assert lines[-2]["route"] == "/api/v1/chapters/<string:chapter_id>"
-        assert lines[-2]["learner_id"] == 1
-    finally:
-        logger.removeHandler(caplog.handler)
-        app.extensions["ckad"].engine.dispose()
+def test_log_and_metrics_labels_stay_bounded(logged_client, caplog):
+    client = logged_client
+    token = client.post(
+        "/api/v1/auth/register", json={"username": "ada", "password": "correct-horse-1"}
+    ).get_json()["access_token"]
+    before = _other_405s(client)  # the metrics are the process's, shared by every test
+    invented = [client.open("/healthz", method=f"BREW{n}") for n in range(3)]
+    assert {r.status_code for r in invented} == {405}
+    client.get("/api/v1/chapters/basics", headers={"Authorization": f"Bearer {token}"})
+    assert _other_405s(client) == before + 3  # one series for every invented method
+    lines = _log_lines(caplog)
+    assert [x["method"] for x in lines[-5:-1]] == ["OTHER", "OTHER", "OTHER", "GET"]
+    assert lines[-2]["route"] == "/api/v1/chapters/<string:chapter_id>"
+    assert lines[-2]["learner_id"] == 1
 
 
 def limited_app(database_url, **overrides):

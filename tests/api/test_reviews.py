@@ -8,15 +8,9 @@ import threading
 
 import pytest
 
-ORDER = [
-    "basics-probe-traffic",
-    "basics-create-deployment",
-    "basics-probe-kinds",
-    "basics-smallest-unit",
-    "basics-liveness-card",
-    "basics-pod-smallest",
-    "basics-write-deployment",
-]
+from tests.conftest import FIXTURE_QUESTIONS
+
+ORDER = list(FIXTURE_QUESTIONS)
 MANIFEST = (
     "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n"
     "  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n"

@@ -30,7 +30,7 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 
 from ckad_api import create_app
-from tests.conftest import ROOT, _reset_pg, make_admin, settings_for
+from tests.conftest import FIXTURE_QUESTIONS, ROOT, _reset_pg, make_admin, settings_for
 from tests.fakekube import FakeKube
 
 MAX_EXAMPLES = 15
@@ -43,15 +43,7 @@ CONVERSATION = "the-learners-conversation"
 # Ids of the fixture content (tests/fixtures/content), mixed into the generated values so the
 # cases reach real questions, labs, chapters and sections instead of 404s only.
 DICTIONARIES = {
-    "questions": [
-        "basics-probe-traffic",
-        "basics-create-deployment",
-        "basics-probe-kinds",
-        "basics-smallest-unit",
-        "basics-liveness-card",
-        "basics-pod-smallest",
-        "basics-write-deployment",
-    ],
+    "questions": list(FIXTURE_QUESTIONS),
     "labs": ["web"],
     "chapters": ["basics"],
     "sections": ["basics-pods", "basics-deployments"],

@@ -18,16 +18,9 @@ from sqlalchemy import insert
 from ckad_api.adapters.db import WRITE_OPTION
 from ckad_api.adapters.orm import CardRow, LearnerRow
 from ckad_api.domain import scheduling
+from tests.conftest import FIXTURE_QUESTIONS
 
-QUESTIONS = [
-    "basics-probe-traffic",
-    "basics-create-deployment",
-    "basics-probe-kinds",
-    "basics-smallest-unit",
-    "basics-liveness-card",
-    "basics-pod-smallest",
-    "basics-write-deployment",
-]
+QUESTIONS = list(FIXTURE_QUESTIONS)
 PROBES = {"basics-probe-traffic", "basics-probe-kinds", "basics-liveness-card"}
 NOW = dt.datetime(2026, 3, 10, 9, 30, 15, 123456, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
